@@ -1,0 +1,145 @@
+# fastpg -- GNU make, Debian 12.  `make run`, `make test`; see README.md.
+
+VMAJOR	:= $(shell sed -n 's/^\#define FPG_VMAJOR *//p' lib/fastpg.h)
+VMINOR	:= $(shell sed -n 's/^\#define FPG_VMINOR *//p' lib/fastpg.h)
+VERSION	:= $(VMAJOR).$(VMINOR)
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+BUILD	?= build
+SANITIZE ?=
+
+CC	?= cc
+PG_INC	:= $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+WARN	= -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	  -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wno-format-nonliteral \
+	  -Wcast-qual -Wwrite-strings -Wundef
+HARDEN	= -fstack-protector-strong -D_FORTIFY_SOURCE=2
+OPT	?= -O2 -g
+CFLAGS	?= $(OPT)
+ALL_CFLAGS = -std=c99 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) $(HARDEN) -fPIC \
+	  -fvisibility=hidden -I lib -I $(PG_INC) $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all) \
+	  $(CFLAGS)
+LDLIBS_LIB = -lfcgi -lpq -ljansson -lpcre2-8 -lpthread
+SANLD	= $(if $(SANITIZE),-fsanitize=$(SANITIZE))
+RPATH	= -Wl,-rpath,'$$ORIGIN/../lib'
+
+LIB_SRCS := $(filter-out lib/fastpg-validate.c,$(wildcard lib/*.c))
+LIB_OBJS := $(LIB_SRCS:lib/%.c=$(BUILD)/obj/lib/%.o)
+APPS	:= $(notdir $(wildcard apps/*))
+APP_BINS := $(APPS:%=$(BUILD)/bin/%)
+TOOLS	:= $(BUILD)/bin/fastpg-validate
+UNIT_SRCS := $(wildcard tests/unit/check_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+ITEST_BIN := $(BUILD)/tests/integration
+
+SONAME	= libfastpg.so.$(VMAJOR)
+LIB_SO	= $(BUILD)/lib/libfastpg.so.$(VERSION)
+LIB_A	= $(BUILD)/lib/libfastpg.a
+
+.PHONY: all deps run stop test unit integration migrate clean install uninstall fuzz bench lint
+.DEFAULT_GOAL := all
+
+all: $(LIB_SO) $(LIB_A) $(APP_BINS) $(TOOLS)
+
+# Installs what is missing (Debian 12, as root); a no-op when all is there.
+deps:
+	@sh deploy/deps.sh
+
+$(BUILD)/obj/lib/%.o: lib/%.c lib/fastpg.h lib/extern.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_SO): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/fastpg.sym \
+	    -Wl,-z,relro,-z,now $(SANLD) -o $@ $(LIB_OBJS) $(LDLIBS_LIB)
+	ln -sf libfastpg.so.$(VERSION) $(BUILD)/lib/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/lib/libfastpg.so
+
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJS)
+
+# $$(wildcard) in prerequisites below.
+.SECONDEXPANSION:
+
+# A resource's schemas (apps/<name>/*.json) become C strings: one binary is
+# a whole deploy.  schemas.h defines SCHEMA_<file> for each file.
+$(BUILD)/gen/%/schemas.h: $$(wildcard apps/%/*.json) lib/embed.sh
+	@mkdir -p $(@D)
+	sh lib/embed.sh $@ $(wildcard apps/$*/*.json)
+
+$(BUILD)/bin/%: apps/%/main.c $(BUILD)/gen/%/schemas.h $(LIB_SO) lib/fastpg.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIE -I $(BUILD)/gen/$* -o $@ $< -pie -Wl,-z,relro,-z,now \
+	    $(SANLD) -L$(BUILD)/lib -lfastpg -ljansson -lpq $(RPATH)
+
+$(BUILD)/bin/fastpg-validate: lib/fastpg-validate.c $(LIB_SO) lib/fastpg.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIE -o $@ $< -pie $(SANLD) -L$(BUILD)/lib -lfastpg -ljansson -lpq $(RPATH)
+
+# Unit tests link the static library so they can reach private functions.
+$(BUILD)/tests/check_%: tests/unit/check_%.c $(LIB_A) lib/fastpg.h lib/extern.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(SANLD) $(LIB_A) $(LDLIBS_LIB) $$(pkg-config --libs check)
+
+$(ITEST_BIN): tests/integration/check_http.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(SANLD) -ljansson -lpq -lcurl $$(pkg-config --libs check)
+
+# --- the two commands -----------------------------------------------------
+
+run: deps all
+	@bash deploy/local.sh run
+
+stop:
+	@bash deploy/local.sh stop
+
+migrate:
+	@sh sql/migrate.sh
+
+# Everything under ASan + UBSan, in its own build folder.
+SANBUILD = build/san
+test: deps
+	$(MAKE) all
+	$(MAKE) BUILD=$(SANBUILD) SANITIZE=address,undefined all unit-bins $(SANBUILD)/tests/integration
+	@sh tests/run-tests.sh $(SANBUILD)
+
+unit-bins: $(UNIT_BINS)
+
+unit: deps
+	$(MAKE) BUILD=$(SANBUILD) SANITIZE=address,undefined unit-bins
+	@sh tests/run-tests.sh $(SANBUILD) unit
+
+integration: deps
+	$(MAKE) BUILD=$(SANBUILD) SANITIZE=address,undefined all $(SANBUILD)/tests/integration
+	@sh tests/run-tests.sh $(SANBUILD) integration
+
+clean:
+	rm -rf build
+
+# --- install --------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/libexec/fastpg
+	install -m 0644 $(LIB_SO) $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libfastpg.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libfastpg.so
+	install -m 0644 lib/fastpg.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' lib/fastpg.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/fastpg.pc
+	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(APP_BINS) $(DESTDIR)$(PREFIX)/libexec/fastpg/
+	if ls man/*.[0-9] >/dev/null 2>&1; then for m in man/*.[0-9]; do \
+	    s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+	    install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libfastpg.* $(DESTDIR)$(PREFIX)/include/fastpg.h \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/fastpg.pc $(DESTDIR)$(PREFIX)/bin/fastpg-validate
+	rm -rf $(DESTDIR)$(PREFIX)/libexec/fastpg
+	for m in man/*.[0-9]; do s=$${m##*.}; rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; done

@@ -1,0 +1,32 @@
+#!/bin/sh
+# deps.sh -- installs, with apt-get, what fastpg needs to build, run and
+# test on Debian 12 that is not there yet.  A no-op when all is there.
+# Extra packages may be named as arguments (bench adds its own).
+set -eu
+pkgs="gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libjansson-dev
+libpcre2-dev check libcurl4-openssl-dev curl postgresql nginx spawn-fcgi
+multiwatch $*"
+missing=
+for p in $pkgs; do
+	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case $s in *" installed") ;; *) missing="$missing $p";; esac
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing" >&2
+	echo "deps: run as root, or: sudo apt-get install$missing" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# The packages' own services (a default PostgreSQL cluster, nginx on
+# port 80) are not wanted: fastpg starts its own under var/.
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.fastpg
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	cp /usr/sbin/policy-rc.d.fastpg /usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+rm -f /usr/sbin/policy-rc.d.fastpg
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,244 @@
+/*
+ * args.c -- path and query arguments arrive as strings; the route's
+ * schema says what they are.  "?limit=10" becomes the integer 10 before
+ * validation, "?limit=ten" a 422 int_parsing, as FastAPI answers.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+enum kind { K_STRING, K_INTEGER, K_NUMBER, K_BOOLEAN, K_NULL, K_ARRAY };
+
+/* Follows a local "$ref" ("#/$defs/x") a few times. */
+static const json_t *
+deref(const json_t *root, const json_t *s)
+{
+	int	 i;
+
+	for (i = 0; i < 8 && json_is_object(s); i++) {
+		const char *ref = json_string_value(json_object_get(s, "$ref"));
+		const json_t *t = root;
+		char seg[256];
+
+		if (ref == NULL || strncmp(ref, "#/", 2) != 0)
+			break;
+		for (ref += 2; *ref && t; ) {
+			size_t n = strcspn(ref, "/");
+
+			if (n >= sizeof(seg))
+				return NULL;
+			memcpy(seg, ref, n);
+			seg[n] = '\0';
+			t = json_object_get(t, seg);
+			ref += n + (ref[n] == '/');
+		}
+		s = t;
+	}
+	return s;
+}
+
+/* The schema of property name: properties, patternProperties are not
+ * consulted (their values stay strings), then additionalProperties. */
+static const json_t *
+prop_schema(const json_t *root, const char *name)
+{
+	const json_t *s;
+
+	s = json_object_get(json_object_get(root, "properties"), name);
+	if (s == NULL)
+		s = json_object_get(root, "additionalProperties");
+	return json_is_object(s) ? deref(root, s) : NULL;
+}
+
+/* The kinds a schema's "type" allows, in its order; 0 means any. */
+static size_t
+kinds(const json_t *s, enum kind *out, size_t max)
+{
+	static const char *const names[] = { "string", "integer", "number",
+	    "boolean", "null", "array" };
+	const json_t	*t = json_object_get(s, "type"), *v;
+	size_t		 n = 0, i, j;
+
+	if (json_is_string(t)) {
+		for (j = 0; j < 6; j++)
+			if (strcmp(json_string_value(t), names[j]) == 0)
+				out[n++] = (enum kind)j;
+	} else if (json_is_array(t)) {
+		json_array_foreach(t, i, v)
+			for (j = 0; j < 6 && n < max; j++)
+				if (json_is_string(v) && strcmp(
+				    json_string_value(v), names[j]) == 0)
+					out[n++] = (enum kind)j;
+	}
+	return n;
+}
+
+static json_t *
+error(const char *where, const char *name, json_int_t idx,
+    const char *type, const char *msg, const char *input)
+{
+	json_t *loc = json_pack("[s, s]", where, name);
+
+	if (idx >= 0)
+		json_array_append_new(loc, json_integer(idx));
+	return json_pack("{s:s, s:o, s:s, s:s}", "type", type, "loc", loc,
+	    "msg", msg, "input", input);
+}
+
+/*
+ * Converts one string to the first kind that takes it.  Returns a new
+ * reference, or NULL after appending an error named after the first
+ * kind, as Pydantic does.
+ */
+static json_t *
+convert(const char *s, const enum kind *k, size_t nk, const char *where,
+    const char *name, json_int_t idx, json_t *errs)
+{
+	size_t		 i;
+	char		*end;
+	long long	 ll;
+	double		 d;
+
+	if (json_string(s) == NULL) {
+		json_array_append_new(errs, error(where, name, idx,
+		    "string_unicode", "Input should be a valid string, "
+		    "unable to parse raw data as a unicode string", ""));
+		return NULL;
+	}
+	for (i = 0; i < nk; i++)
+		if (k[i] == K_STRING)
+			return json_string(s);
+	for (i = 0; i < nk; i++) {
+		switch (k[i]) {
+		case K_INTEGER:
+			end = (char *)(uintptr_t)s + (*s == '-' || *s == '+');
+			if (*end == '\0' ||
+			    strspn(end, "0123456789") != strlen(end))
+				break;
+			errno = 0;
+			ll = strtoll(s, &end, 10);
+			if (errno == ERANGE) {
+				json_array_append_new(errs, error(where, name,
+				    idx, "int_parsing_size", "Unable to parse "
+				    "input string as an integer, exceeded "
+				    "maximum size", s));
+				return NULL;
+			}
+			return json_integer(ll);
+		case K_NUMBER:
+			errno = 0;
+			d = strtod(s, &end);
+			if (*s == '\0' || *end != '\0' || errno == ERANGE ||
+			    !isfinite(d) || strspn(s, "+-0123456789.eE") !=
+			    strlen(s))
+				break;
+			if (strspn(s + (*s == '-'), "0123456789") ==
+			    strlen(s + (*s == '-')) && fabs(d) < 9e15)
+				return json_integer((json_int_t)d);
+			return json_real(d);
+		case K_BOOLEAN:
+			if (!strcasecmp(s, "true") || !strcmp(s, "1") ||
+			    !strcasecmp(s, "yes") || !strcasecmp(s, "on") ||
+			    !strcasecmp(s, "t") || !strcasecmp(s, "y"))
+				return json_true();
+			if (!strcasecmp(s, "false") || !strcmp(s, "0") ||
+			    !strcasecmp(s, "no") || !strcasecmp(s, "off") ||
+			    !strcasecmp(s, "f") || !strcasecmp(s, "n"))
+				return json_false();
+			break;
+		case K_NULL:
+			if (*s == '\0')
+				return json_null();
+			break;
+		case K_STRING:
+		case K_ARRAY:
+			break;
+		}
+	}
+	if (nk == 0)
+		return json_string(s);
+	switch (k[0]) {
+	case K_INTEGER:
+		json_array_append_new(errs, error(where, name, idx,
+		    "int_parsing", "Input should be a valid integer, unable "
+		    "to parse string as an integer", s));
+		break;
+	case K_NUMBER:
+		json_array_append_new(errs, error(where, name, idx,
+		    "float_parsing", "Input should be a valid number, unable "
+		    "to parse string as a number", s));
+		break;
+	case K_BOOLEAN:
+		json_array_append_new(errs, error(where, name, idx,
+		    "bool_parsing", "Input should be a valid boolean, unable "
+		    "to interpret input", s));
+		break;
+	default:
+		json_array_append_new(errs, error(where, name, idx,
+		    "none_required", "Input should be None", s));
+		break;
+	}
+	return NULL;
+}
+
+/*
+ * Builds the JSON object the route's schema validates from n string
+ * arguments: each value converted to its property's type; a repeated
+ * key is an array when the property is one, else its last value wins
+ * (as in FastAPI).  Conversion errors go to errs.  *out is a new
+ * reference (NULL when there is no schema).  Returns 0 or -1.
+ */
+int
+fpg_args_coerce(struct fpg_req *r, const json_t *schema, const char *where,
+    struct fpg_kv *kv, size_t n, json_t **out, json_t *errs)
+{
+	enum kind	 k[6], ik[6];
+	size_t		 nk, nik, i, j;
+	json_t		*obj, *v;
+	const json_t	*ps;
+
+	(void)r;
+	*out = NULL;
+	if (schema == NULL || !json_is_object(schema))
+		return 0;
+	if ((obj = json_object()) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (json_object_get(obj, kv[i].key) != NULL &&
+		    !json_is_array(json_object_get(obj, kv[i].key)))
+			json_object_del(obj, kv[i].key);
+		ps = prop_schema(schema, kv[i].key);
+		nk = ps ? kinds(ps, k, 6) : 0;
+		if (nk > 0 && k[0] == K_ARRAY) {
+			const json_t *is = deref(schema,
+			    json_object_get(ps, "items"));
+			json_t *arr = json_object_get(obj, kv[i].key);
+
+			if (arr != NULL)
+				continue;	/* collected below */
+			nik = is ? kinds(is, ik, 6) : 0;
+			arr = json_array();
+			for (j = i; j < n; j++) {
+				if (strcmp(kv[j].key, kv[i].key) != 0)
+					continue;
+				v = convert(kv[j].val, ik, nik, where,
+				    kv[i].key, (json_int_t)json_array_size(arr),
+				    errs);
+				if (v != NULL)
+					json_array_append_new(arr, v);
+			}
+			json_object_set_new(obj, kv[i].key, arr);
+			continue;
+		}
+		/* A value that does not convert is left out; its error
+		 * stands for it (fpg_req drops a "missing" behind it). */
+		v = convert(kv[i].val, k, nk, where, kv[i].key, -1, errs);
+		if (v != NULL)
+			json_object_set_new(obj, kv[i].key, v);
+	}
+	*out = obj;
+	return 0;
+}

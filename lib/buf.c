@@ -1,0 +1,137 @@
+/*
+ * buf.c -- the per-request arena and the capped output buffer.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+/*
+ * Arena chunks are at least CHUNK bytes; a larger request gets a chunk
+ * of its own.  Allocations are 16-byte aligned.
+ */
+#define CHUNK	4096
+
+struct fpg_chunk {
+	struct fpg_chunk	*next;
+	size_t			 used;
+	size_t			 size;
+	size_t			 pad;	/* keeps data 16-byte aligned on LP64 */
+	char			 data[];
+};
+
+/*
+ * Returns len bytes (zeroed) that live until fpg_arena_free(), or NULL
+ * when memory is exhausted.
+ */
+void *
+fpg_arena_alloc(struct fpg_arena *a, size_t len)
+{
+	struct fpg_chunk	*c = a->head;
+	size_t			 need = (len + 15) & ~(size_t)15;
+
+	if (need < len)
+		return NULL;
+	if (c == NULL || c->size - c->used < need) {
+		size_t sz = need > CHUNK ? need : CHUNK;
+
+		if ((c = malloc(sizeof(*c) + sz)) == NULL)
+			return NULL;
+		c->used = 0;
+		c->size = sz;
+		c->next = a->head;
+		a->head = c;
+	}
+	c->used += need;
+	return memset(c->data + c->used - need, 0, need);
+}
+
+/* A NUL-terminated copy of the first len bytes of s, in the arena. */
+char *
+fpg_arena_strndup(struct fpg_arena *a, const char *s, size_t len)
+{
+	char	*p;
+
+	if (len == SIZE_MAX || (p = fpg_arena_alloc(a, len + 1)) == NULL)
+		return NULL;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+void
+fpg_arena_free(struct fpg_arena *a)
+{
+	struct fpg_chunk	*c, *next;
+
+	for (c = a->head; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	a->head = NULL;
+}
+
+/*
+ * Appends len bytes.  Past b->max (0: no cap) or on allocation failure
+ * the buffer keeps what it had and oom is set; callers check oom once,
+ * at the end.
+ */
+void
+fpg_buf_put(struct fpg_buf *b, const char *s, size_t len)
+{
+	if (b->oom)
+		return;
+	if ((b->max && len > b->max - b->len) || len >= SIZE_MAX / 2 - b->len) {
+		b->oom = 1;
+		return;
+	}
+	if (b->len + len + 1 > b->cap) {
+		size_t	 cap = b->cap ? b->cap : 256;
+		char	*p;
+
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		if ((p = realloc(b->p, cap)) == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+}
+
+void
+fpg_buf_puts(struct fpg_buf *b, const char *s)
+{
+	fpg_buf_put(b, s, strlen(s));
+}
+
+void
+fpg_buf_printf(struct fpg_buf *b, const char *fmt, ...)
+{
+	char	 tmp[512];
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		b->oom = 1;
+	else
+		fpg_buf_put(b, tmp, (size_t)n);
+}
+
+void
+fpg_buf_free(struct fpg_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+	b->oom = 0;
+}

@@ -1,0 +1,147 @@
+/*
+ * fastpg.h -- JSON APIs over PostgreSQL, served through FastCGI.
+ *
+ * The one public header of libfastpg.  Every exported name starts with
+ * fpg_ (functions, structs) or FPG_ (constants).  Types are opaque except
+ * the static tables a resource fills in (routes, statements, resource).
+ *
+ * Ownership: a pointer returned by an fpg_req accessor is borrowed and
+ * stays valid until the request ends (the handler returns).  Nothing a
+ * handler receives needs to be freed, except PGresult values returned by
+ * fpg_exec(), which the caller releases with PQclear().
+ */
+#ifndef FASTPG_H
+#define FASTPG_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#define FPG_VMAJOR 0
+#define FPG_VMINOR 1
+
+#pragma GCC visibility push(default)
+
+/* One error vocabulary for the library's non-HTTP failures. */
+enum fpg_err {
+	FPG_OK = 0,
+	FPG_ENOMEM,	/* allocation failed */
+	FPG_EINVAL,	/* bad argument or configuration value */
+	FPG_EDB,	/* database error (the request carries the SQLSTATE) */
+	FPG_EPROTO,	/* malformed request */
+	FPG_ESCHEMA,	/* schema cannot be compiled */
+	FPG_EIO,	/* read/write failed */
+};
+
+const char	*fpg_strerror(enum fpg_err);
+
+/* Hard limits, checked before anything is allocated or parsed. */
+#define FPG_PATH_MAX		4096	/* bytes of request path */
+#define FPG_SEGMENTS_MAX	32	/* path segments */
+#define FPG_PARAMS_MAX		256	/* query parameters */
+#define FPG_HEADER_MAX		8192	/* bytes of one header value we read */
+#define FPG_ERRORS_MAX		64	/* entries in one 422 detail list */
+
+struct fpg_req;
+
+/*
+ * A handler answers one request.  It may return without answering: the
+ * library then answers from the last database error (mapped as DESIGN.md
+ * says), or 500.  An open transaction is rolled back after it returns.
+ */
+typedef void	(*fpg_handler)(struct fpg_req *);
+
+/*
+ * A route: method + path template ("/items/{id}"), matched against the
+ * request path after ROOT_PATH is stripped.  The schemas are JSON Schema
+ * text (2020-12 keywords), usually embedded from files beside main.c; a
+ * route with a body schema takes a JSON body (415 for another type).
+ * Tables end with an entry whose method is NULL.
+ */
+struct fpg_route {
+	const char	*method;
+	const char	*path;
+	fpg_handler	 handler;
+	const char	*path_schema;	/* may be NULL */
+	const char	*query_schema;	/* may be NULL: no query parameters */
+	const char	*body_schema;	/* may be NULL: no body */
+};
+
+/*
+ * A statement, prepared once on each connection under its name.
+ * Tables end with an entry whose name is NULL.
+ */
+struct fpg_stmt {
+	const char	*name;
+	const char	*sql;
+};
+
+struct fpg_resource {
+	const char		*name;	/* for logs and application_name */
+	const struct fpg_route	*routes;
+	const struct fpg_stmt	*stmts;
+};
+
+/*
+ * Run a resource: parse argv and the configuration, compile schemas,
+ * then serve FastCGI (socket on fd 0, LISTEN_FDS, or --listen) or one
+ * CGI request.  Returns the process exit status.
+ */
+int		 fpg_main(const struct fpg_resource *, int argc, char *argv[]);
+
+/* Request accessors (all strings borrowed, NUL-free, valid until return). */
+const char	*fpg_method(const struct fpg_req *);
+const char	*fpg_path(const struct fpg_req *);
+const char	*fpg_request_id(const struct fpg_req *);
+const char	*fpg_header(const struct fpg_req *, const char *name);
+const char	*fpg_query(const struct fpg_req *, const char *name);
+const char	*fpg_arg(struct fpg_req *, const char *name);
+json_t		*fpg_body(const struct fpg_req *);
+const char	*fpg_body_text(const struct fpg_req *, size_t *len);
+
+/* Responses. */
+int		 fpg_set_header(struct fpg_req *, const char *name,
+		    const char *value);
+int		 fpg_send(struct fpg_req *, int status, const char *json,
+		    size_t len);
+int		 fpg_send_json(struct fpg_req *, int status, json_t *);
+int		 fpg_send_error(struct fpg_req *, int status,
+		    const char *detail);
+int		 fpg_send_empty(struct fpg_req *, int status);
+int		 fpg_answered(const struct fpg_req *);
+
+/* Database: the calling worker's persistent connection. */
+PGresult	*fpg_exec(struct fpg_req *, const char *stmt, int nparams,
+		    const char *const *values);
+int		 fpg_send_row(struct fpg_req *, int status, const char *stmt,
+		    int nparams, const char *const *values);
+int		 fpg_begin(struct fpg_req *);
+int		 fpg_commit(struct fpg_req *);
+int		 fpg_rollback(struct fpg_req *);
+const char	*fpg_sqlstate(const struct fpg_req *);
+const char	*fpg_constraint(const struct fpg_req *);
+int		 fpg_db_status(const char *sqlstate);
+
+/* JSON Schema (2020-12 subset): compiled once, validated many times. */
+struct fpg_schema;
+
+struct fpg_schema *fpg_schema_new(const char *text, size_t len,
+		    char *err, size_t errsz);
+size_t		 fpg_schema_validate(const struct fpg_schema *, json_t *inst,
+		    json_t *loc, json_t *errors, size_t max);
+void		 fpg_schema_free(struct fpg_schema *);
+
+/* Logging to stderr, non-printables escaped. */
+enum fpg_log_level {
+	FPG_LOG_ERROR = 0,
+	FPG_LOG_WARN,
+	FPG_LOG_INFO,
+	FPG_LOG_DEBUG,
+};
+
+void		 fpg_log(enum fpg_log_level, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+#pragma GCC visibility pop
+
+#endif /* FASTPG_H */

@@ -1,0 +1,133 @@
+/*
+ * log.c -- one line per event on stderr, written with one write(2) so
+ * that lines from several threads and processes never interleave.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "extern.h"
+
+int	fpg_log_level = FPG_LOG_INFO;
+
+static const char *const levels[] = { "error", "warn", "info", "debug" };
+
+/*
+ * Copies len bytes of src into dst (NUL-terminated, at most dstsz
+ * bytes), escaping what a terminal or a log parser could trip on:
+ * control bytes, DEL, backslash and double quote become \xNN.
+ * Returns the length written.
+ */
+size_t
+fpg_escape(char *dst, size_t dstsz, const char *src, size_t len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i, o = 0;
+
+	if (dstsz == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		if (c < 0x20 || c == 0x7f || c == '\\' || c == '"') {
+			if (o + 4 >= dstsz)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		} else {
+			if (o + 1 >= dstsz)
+				break;
+			dst[o++] = (char)c;
+		}
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+static void
+emit(const char *level, const char *msg)
+{
+	char		 line[2048], esc[1800];
+	struct timespec	 ts;
+	struct tm	 tm;
+	int		 n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	fpg_escape(esc, sizeof(esc), msg, strlen(msg));
+	n = snprintf(line, sizeof(line),
+	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s[%d] %s\n",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level,
+	    fpg_app.res ? fpg_app.res->name : "fastpg", (int)getpid(), esc);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+/*
+ * Logs a printf-formatted message at the given level, if LOG_LEVEL lets
+ * it through.  Non-printable bytes are escaped.
+ */
+void
+fpg_log(enum fpg_log_level lvl, const char *fmt, ...)
+{
+	char	 msg[1024];
+	va_list	 ap;
+
+	if ((int)lvl > fpg_log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	emit(levels[lvl], msg);
+}
+
+/* The access line: method, path, status, bytes, microseconds, id. */
+void
+fpg_log_access(const struct fpg_req *r, long usec)
+{
+	char	 msg[1024];
+	char	 path[600];
+	size_t	 plen;
+
+	if (fpg_log_level < FPG_LOG_INFO)
+		return;
+	plen = r->path ? strlen(r->path) : 0;
+	if (plen > sizeof(path) - 1)
+		plen = sizeof(path) - 1;
+	memcpy(path, r->path ? r->path : "", plen);
+	path[plen] = '\0';
+	snprintf(msg, sizeof(msg), "%s %s %d %zu %ldus id=%s",
+	    r->method[0] ? r->method : "-", plen ? path : "-", r->status,
+	    r->bytes, usec, r->id);
+	emit("access", msg);
+}
+
+const char *
+fpg_strerror(enum fpg_err e)
+{
+	switch (e) {
+	case FPG_OK:
+		return "success";
+	case FPG_ENOMEM:
+		return "out of memory";
+	case FPG_EINVAL:
+		return "invalid argument";
+	case FPG_EDB:
+		return "database error";
+	case FPG_EPROTO:
+		return "malformed request";
+	case FPG_ESCHEMA:
+		return "invalid schema";
+	case FPG_EIO:
+		return "input/output error";
+	}
+	return "unknown error";
+}

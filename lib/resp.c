@@ -1,0 +1,172 @@
+/*
+ * resp.c -- responses: a Status line, Content-Type, X-Request-ID and
+ * security headers, then a JSON body.  Errors take DESIGN.md's shape:
+ * {"detail":"..."}, or FastAPI's 422 list.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 428: return "Precondition Required";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Unknown";
+	}
+}
+
+/*
+ * Adds a response header.  The name must be a token and the value free
+ * of control characters (no header splitting).  Returns 0, or -1 when
+ * refused or past FPG_HDRS_MAX bytes of headers.
+ */
+int
+fpg_set_header(struct fpg_req *r, const char *name, const char *value)
+{
+	const char *p;
+
+	if (r->answered || *name == '\0' || strspn(name, "ABCDEFGHIJKLMNOPQRS"
+	    "TUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(name))
+		return -1;
+	for (p = value; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -1;
+	r->hdrs.max = FPG_HDRS_MAX;
+	fpg_buf_puts(&r->hdrs, name);
+	fpg_buf_put(&r->hdrs, ": ", 2);
+	fpg_buf_puts(&r->hdrs, value);
+	fpg_buf_put(&r->hdrs, "\r\n", 2);
+	return r->hdrs.oom ? -1 : 0;
+}
+
+/* Writes the head; json says whether a JSON body follows. */
+static int
+head(struct fpg_req *r, int status, int json)
+{
+	char	 h[512];
+	int	 n;
+
+	if (r->answered)
+		return -1;
+	r->answered = 1;
+	r->status = status;
+	if (r->hdrs.oom) {	/* headers lost: do not send half of them */
+		fpg_buf_free(&r->hdrs);
+		r->status = status = 500;
+		json = 1;
+	}
+	n = snprintf(h, sizeof(h), "Status: %d %s\r\n%s"
+	    "X-Request-ID: %s\r\nX-Content-Type-Options: nosniff\r\n%s",
+	    status, reason(status),
+	    json ? "Content-Type: application/json\r\n" : "", r->id,
+	    status >= 400 ? "Cache-Control: no-store\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(h) ||
+	    fpg_req_write(r, h, (size_t)n) == -1 ||
+	    (r->hdrs.len && fpg_req_write(r, r->hdrs.p, r->hdrs.len) == -1) ||
+	    fpg_req_write(r, "\r\n", 2) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Sends status with len bytes of JSON text as the body.  Only the
+ * first answer of a request is sent; later ones return -1.
+ */
+int
+fpg_send(struct fpg_req *r, int status, const char *json, size_t len)
+{
+	if (r->answered)
+		return -1;
+	if (r->hdrs.oom) {
+		head(r, 500, 1);
+		json = "{\"detail\":\"Internal Server Error\"}";
+		len = strlen(json);
+	} else if (head(r, status, 1) == -1)
+		return -1;
+	r->bytes = len;
+	if (strcmp(r->method, "HEAD") == 0)
+		return 0;
+	return fpg_req_write(r, json, len);
+}
+
+/* Sends a jansson value (borrowed) as the body. */
+int
+fpg_send_json(struct fpg_req *r, int status, json_t *v)
+{
+	char	*s;
+	int	 rc;
+
+	if ((s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+	    JSON_REAL_PRECISION(17))) == NULL)
+		return fpg_send(r, 500, "{\"detail\":\"Internal Server "
+		    "Error\"}", 34);
+	rc = fpg_send(r, status, s, strlen(s));
+	free(s);
+	return rc;
+}
+
+/* Sends {"detail": detail}; 503 adds Retry-After. */
+int
+fpg_send_error(struct fpg_req *r, int status, const char *detail)
+{
+	json_t	*v;
+	int	 rc;
+
+	if (status == 503)
+		fpg_set_header(r, "Retry-After", "1");
+	if ((v = json_pack("{s:s}", "detail", detail)) == NULL)
+		return fpg_send(r, 500, "{\"detail\":\"Internal Server "
+		    "Error\"}", 34);
+	rc = fpg_send_json(r, status, v);
+	json_decref(v);
+	return rc;
+}
+
+/* Sends 422 {"detail": errors}; takes the reference to errors. */
+int
+fpg_send_validation(struct fpg_req *r, json_t *errors)
+{
+	json_t	*v = json_pack("{s:o}", "detail", errors);
+	int	 rc;
+
+	rc = v ? fpg_send_json(r, 422, v) : fpg_send_error(r, 500,
+	    "Internal Server Error");
+	json_decref(v);
+	return rc;
+}
+
+/* A status without a body (204, 304). */
+int
+fpg_send_empty(struct fpg_req *r, int status)
+{
+	return head(r, status, 0);
+}
+
+int
+fpg_answered(const struct fpg_req *r)
+{
+	return r->answered;
+}

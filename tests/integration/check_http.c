@@ -1,0 +1,693 @@
+/*
+ * check_http.c -- the items resource over real HTTP: nginx in front,
+ * the responders behind it under spawn-fcgi + multiwatch, and a real
+ * PostgreSQL, all started by tests/run-tests.sh.
+ *
+ * Environment: BASE_URL (nginx), DB_URL (the database as its owner, to
+ * check what was written), BIN_DIR (for the CGI test), PG_STOP and
+ * PG_START (shell commands that stop and start PostgreSQL).
+ */
+#include <check.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct resp {
+	long	 status;
+	char	*body;
+	size_t	 len;
+	char	*hdrs;
+	size_t	 hlen;
+	json_t	*json;
+};
+
+static size_t
+collect(char *p, size_t sz, size_t n, void *arg)
+{
+	char	**buf = arg;
+	size_t	*len = (size_t *)(buf + 1);
+	char	*nb = realloc(*buf, *len + sz * n + 1);
+
+	ck_assert_ptr_nonnull(nb);
+	memcpy(nb + *len, p, sz * n);
+	*len += sz * n;
+	nb[*len] = '\0';
+	*buf = nb;
+	return sz * n;
+}
+
+/*
+ * Sends method path (appended to BASE_URL, sent as is) with an optional
+ * body and extra headers (NULL-terminated); the answer is parsed as
+ * JSON when it is JSON.
+ */
+static struct resp
+http(const char *method, const char *path, const char *body, size_t blen,
+    const char *const *hdrs)
+{
+	struct resp	 r;
+	char		 url[8192];
+	CURL		*c = curl_easy_init();
+	struct curl_slist *hl = NULL;
+	struct { char *p; size_t n; } b = { NULL, 0 }, h = { NULL, 0 };
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_ptr_nonnull(c);
+	snprintf(url, sizeof(url), "%s%s", getenv("BASE_URL"), path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)blen);
+		hl = curl_slist_append(hl, "Content-Type: application/json");
+	}
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	for (; hdrs && *hdrs; hdrs++)
+		hl = curl_slist_append(hl, *hdrs);
+	hl = curl_slist_append(hl, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	r.body = b.p ? b.p : strdup("");
+	r.len = b.n;
+	r.hdrs = h.p ? h.p : strdup("");
+	r.hlen = h.n;
+	r.json = json_loadb(r.body, r.len, JSON_DECODE_ANY, NULL);
+	return r;
+}
+
+static struct resp
+get(const char *path)
+{
+	return http("GET", path, NULL, 0, NULL);
+}
+
+static struct resp
+send_json(const char *method, const char *path, const char *body)
+{
+	return http(method, path, body, strlen(body), NULL);
+}
+
+static void
+resp_free(struct resp *r)
+{
+	free(r->body);
+	free(r->hdrs);
+	json_decref(r->json);
+}
+
+/* A response header's value (case-insensitive name), copied, or NULL. */
+static char *
+header(const struct resp *r, const char *name)
+{
+	const char	*p = r->hdrs;
+	size_t		 n = strlen(name);
+
+	while ((p = strchr(p, '\n')) != NULL) {
+		p++;
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			const char *v = p + n + 1;
+
+			while (*v == ' ')
+				v++;
+			return strndup(v, strcspn(v, "\r\n"));
+		}
+	}
+	return NULL;
+}
+
+static void
+assert_header(const struct resp *r, const char *name, const char *want)
+{
+	char *v = header(r, name);
+
+	ck_assert_msg(v != NULL, "no %s header in:\n%s", name, r->hdrs);
+	if (want != NULL)
+		ck_assert_str_eq(v, want);
+	free(v);
+}
+
+/* The {"detail": "..."} string of an error answer. */
+static const char *
+detail(const struct resp *r)
+{
+	const char *d = json_string_value(json_object_get(r->json, "detail"));
+
+	ck_assert_msg(d != NULL, "no string detail in %s", r->body);
+	return d;
+}
+
+/* The first 422 detail item's type, loc and msg checked. */
+static void
+assert_422(const struct resp *r, const char *type, const char *loc)
+{
+	json_t	*items = json_object_get(r->json, "detail"), *it;
+	size_t	 i;
+	char	*l;
+
+	ck_assert_msg(r->status == 422, "status %ld: %s", r->status, r->body);
+	ck_assert_msg(json_is_array(items) && json_array_size(items) > 0,
+	    "no detail list: %s", r->body);
+	json_array_foreach(items, i, it) {
+		l = json_dumps(json_object_get(it, "loc"), JSON_COMPACT);
+		if (strcmp(json_string_value(json_object_get(it, "type")),
+		    type) == 0 && strcmp(l, loc) == 0) {
+			ck_assert_ptr_nonnull(json_string_value(
+			    json_object_get(it, "msg")));
+			free(l);
+			return;
+		}
+		free(l);
+	}
+	ck_abort_msg("no %s at %s in %s", type, loc, r->body);
+}
+
+static PGconn *
+db(void)
+{
+	PGconn *c = PQconnectdb(getenv("DB_URL"));
+
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "db: %s",
+	    PQerrorMessage(c));
+	return c;
+}
+
+/* The first value of a query's first row, as a long. */
+static long
+db_long(const char *sql)
+{
+	PGconn		*c = db();
+	PGresult	*r = PQexec(c, sql);
+	long		 v;
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+	    PQerrorMessage(c));
+	v = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+static long
+item_count(void)
+{
+	return db_long("SELECT count(*) FROM items");
+}
+
+/* Creates an item with a unique sku; returns its id. */
+static long
+make_item(const char *extra)
+{
+	static int	 n;
+	char		 body[1024];
+	struct resp	 r;
+	long		 id;
+
+	snprintf(body, sizeof(body), "{\"sku\":\"T-%ld-%d-%d\",\"name\":"
+	    "\"Test item\",\"price\":12.5%s%s}", (long)time(NULL),
+	    (int)getpid(), ++n, extra ? "," : "", extra ? extra : "");
+	r = send_json("POST", "/items", body);
+	ck_assert_msg(r.status == 201, "create: %ld %s", r.status, r.body);
+	id = (long)json_integer_value(json_object_get(r.json, "id"));
+	ck_assert_int_gt(id, 0);
+	resp_free(&r);
+	return id;
+}
+
+/* --- the CRUD round trip ------------------------------------------- */
+
+START_TEST(create_read_exact)
+{
+	const char	*body = "{\"sku\":\"EXACT-1\",\"name\":\"Exact\","
+	    "\"price\":9999999999.99,\"stock\":3,\"attributes\":{\"big\":"
+	    "9007199254740993,\"dec\":1234567890.123456789012345678901234,"
+	    "\"nested\":{\"a\":[1,2.50,\"x\"]}}}";
+	struct resp	 r = send_json("POST", "/items", body), g;
+	char		 path[64];
+	long		 id;
+
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+	assert_header(&r, "Content-Type", "application/json");
+	id = (long)json_integer_value(json_object_get(r.json, "id"));
+	snprintf(path, sizeof(path), "/items/%ld", id);
+	/* Digit for digit: the price at its maximum, numbers no double
+	 * holds, a trailing zero kept by jsonb's numeric. */
+	ck_assert_ptr_nonnull(strstr(r.body, "9999999999.99"));
+	ck_assert_ptr_nonnull(strstr(r.body, "9007199254740993"));
+	ck_assert_ptr_nonnull(strstr(r.body,
+	    "1234567890.123456789012345678901234"));
+	ck_assert_ptr_nonnull(strstr(r.body, "2.50"));
+	g = get(path);
+	ck_assert_int_eq(g.status, 200);
+	ck_assert_ptr_nonnull(strstr(g.body, "9999999999.99"));
+	ck_assert_ptr_nonnull(strstr(g.body, "9007199254740993"));
+	ck_assert_ptr_nonnull(strstr(g.body,
+	    "1234567890.123456789012345678901234"));
+	ck_assert_str_eq(json_string_value(json_object_get(g.json, "sku")),
+	    "EXACT-1");
+	ck_assert_int_eq(json_integer_value(json_object_get(g.json, "stock")),
+	    3);
+	ck_assert(json_is_null(json_object_get(g.json, "description")));
+	ck_assert_ptr_nonnull(json_string_value(json_object_get(g.json,
+	    "created_at")));
+	ck_assert_int_eq(db_long("SELECT count(*) FROM items WHERE sku = "
+	    "'EXACT-1' AND price = 9999999999.99 AND attributes->'big' = "
+	    "'9007199254740993'::jsonb"), 1);
+	resp_free(&r);
+	resp_free(&g);
+}
+END_TEST
+
+START_TEST(defaults_applied)
+{
+	struct resp r = send_json("POST", "/items",
+	    "{\"sku\":\"DEF-1\",\"name\":\"Defaults\",\"price\":0}");
+
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "stock")),
+	    0);
+	ck_assert_int_eq(json_object_size(json_object_get(r.json,
+	    "attributes")), 0);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(patch_merges)
+{
+	long		 id = make_item("\"description\":\"old\",\"stock\":5");
+	char		 path[64];
+	struct resp	 r, g;
+
+	snprintf(path, sizeof(path), "/items/%ld", id);
+	r = send_json("PATCH", path, "{\"name\":\"Renamed\",\"description\":"
+	    "null,\"price\":0.10}");
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	g = get(path);
+	ck_assert_str_eq(json_string_value(json_object_get(g.json, "name")),
+	    "Renamed");
+	ck_assert(json_is_null(json_object_get(g.json, "description")));
+	ck_assert_int_eq(json_integer_value(json_object_get(g.json, "stock")),
+	    5);
+	ck_assert_ptr_nonnull(strstr(g.body, "0.10"));
+	resp_free(&r);
+	resp_free(&g);
+	r = send_json("PATCH", "/items/999999999", "{\"name\":\"x\"}");
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(detail(&r), "Not Found");
+	resp_free(&r);
+	r = send_json("PATCH", path, "{}");
+	assert_422(&r, "too_short", "[\"body\"]");
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(delete_then_gone)
+{
+	long		 id = make_item(NULL);
+	char		 path[64];
+	struct resp	 r;
+
+	snprintf(path, sizeof(path), "/items/%ld", id);
+	r = http("DELETE", path, NULL, 0, NULL);
+	ck_assert_int_eq(r.status, 204);
+	ck_assert_int_eq(r.len, 0);
+	resp_free(&r);
+	r = get(path);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(detail(&r), "Not Found");
+	resp_free(&r);
+	r = http("DELETE", path, NULL, 0, NULL);
+	ck_assert_int_eq(r.status, 404);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(list_limit_offset)
+{
+	struct resp	 r;
+	long		 total;
+	char		 path[64];
+
+	make_item(NULL);
+	make_item(NULL);
+	make_item(NULL);
+	total = item_count();
+	r = get("/items?limit=2");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(json_is_array(r.json));
+	ck_assert_int_eq(json_array_size(r.json), 2);
+	resp_free(&r);
+	snprintf(path, sizeof(path), "/items?limit=100&offset=%ld", total - 1);
+	r = get(path);
+	ck_assert_int_eq(json_array_size(r.json), 1);
+	resp_free(&r);
+	snprintf(path, sizeof(path), "/items?offset=%ld", total);
+	r = get(path);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.body, "[]");
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(duplicate_sku_conflict)
+{
+	const char	*b = "{\"sku\":\"DUP-1\",\"name\":\"a\",\"price\":1}";
+	struct resp	 r = send_json("POST", "/items", b);
+	long		 before;
+
+	ck_assert_int_eq(r.status, 201);
+	resp_free(&r);
+	before = item_count();
+	r = send_json("POST", "/items", b);
+	ck_assert_int_eq(r.status, 409);
+	ck_assert_str_eq(detail(&r), "sku already exists");
+	ck_assert_ptr_null(strstr(r.body, "items_sku_key"));
+	ck_assert_int_eq(item_count(), before);
+	resp_free(&r);
+}
+END_TEST
+
+/* --- bad input: a clear answer, nothing written, still serving ------ */
+
+START_TEST(bad_json)
+{
+	long		 before = item_count();
+	struct resp	 r = send_json("POST", "/items", "{\"sku\": \"x\",");
+
+	assert_422(&r, "json_invalid", "[\"body\",12]");
+	resp_free(&r);
+	r = send_json("POST", "/items", "{\"sku\":\"A\",\"sku\":\"B\","
+	    "\"name\":\"n\",\"price\":1}");
+	assert_422(&r, "json_invalid", "[\"body\",20]");
+	resp_free(&r);
+	r = send_json("POST", "/items", "[1,2]");
+	ck_assert_int_eq(r.status, 422);
+	resp_free(&r);
+	r = send_json("POST", "/items", "");
+	assert_422(&r, "missing", "[\"body\"]");
+	resp_free(&r);
+	ck_assert_int_eq(item_count(), before);
+}
+END_TEST
+
+START_TEST(validation_errors_all_at_once)
+{
+	struct resp r = send_json("POST", "/items", "{\"sku\":\"\","
+	    "\"price\":-1,\"extra\":1,\"stock\":1.5}");
+
+	assert_422(&r, "missing", "[\"body\",\"name\"]");
+	assert_422(&r, "string_too_short", "[\"body\",\"sku\"]");
+	assert_422(&r, "greater_than_equal", "[\"body\",\"price\"]");
+	assert_422(&r, "extra_forbidden", "[\"body\",\"extra\"]");
+	assert_422(&r, "int_from_float", "[\"body\",\"stock\"]");
+	resp_free(&r);
+	r = send_json("POST", "/items", "{\"sku\":\"a b\",\"name\":\"n\","
+	    "\"price\":19.999}");
+	assert_422(&r, "string_pattern_mismatch", "[\"body\",\"sku\"]");
+	assert_422(&r, "multiple_of", "[\"body\",\"price\"]");
+	resp_free(&r);
+	r = send_json("POST", "/items", "{\"sku\":\"ok-19.99\",\"name\":\"n\","
+	    "\"price\":19.99}");
+	ck_assert_msg(r.status == 201, "19.99 is a multiple of 0.01: %s",
+	    r.body);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(wrong_content_type)
+{
+	const char	*h[] = { "Content-Type: text/plain", NULL };
+	long		 before = item_count();
+	struct resp	 r = http("POST", "/items", "{\"sku\":\"ct\",\"name\":"
+	    "\"n\",\"price\":1}", 30, h);
+
+	ck_assert_int_eq(r.status, 415);
+	ck_assert_ptr_nonnull(strstr(detail(&r), "application/json"));
+	ck_assert_int_eq(item_count(), before);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(body_too_large)
+{
+	size_t		 n = 200 * 1024;
+	char		*big = malloc(n + 1);
+	long		 before = item_count();
+	struct resp	 r;
+
+	/* Over the responder's MAX_BODY_SIZE (64k), under nginx's 1m. */
+	memset(big, ' ', n);
+	big[0] = '{';
+	big[n - 1] = '}';
+	big[n] = '\0';
+	r = http("POST", "/items", big, n, NULL);
+	ck_assert_int_eq(r.status, 413);
+	detail(&r);
+	resp_free(&r);
+	/* Chunked, so no Content-Length to refuse early. */
+	{
+		const char *h[] = { "Transfer-Encoding: chunked", NULL };
+
+		r = http("POST", "/items", big, n, h);
+		ck_assert_int_eq(r.status, 413);
+		detail(&r);
+		resp_free(&r);
+	}
+	/* Over nginx's own limit: its answer is JSON too. */
+	big = realloc(big, 2 * 1024 * 1024);
+	memset(big, ' ', 2 * 1024 * 1024);
+	r = http("POST", "/items", big, 2 * 1024 * 1024, NULL);
+	ck_assert_int_eq(r.status, 413);
+	detail(&r);
+	resp_free(&r);
+	free(big);
+	ck_assert_int_eq(item_count(), before);
+	r = get("/items?limit=1");
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(bad_ids_and_queries)
+{
+	struct resp r = get("/items/abc");
+
+	assert_422(&r, "int_parsing", "[\"path\",\"id\"]");
+	resp_free(&r);
+	r = get("/items/0");
+	assert_422(&r, "greater_than_equal", "[\"path\",\"id\"]");
+	resp_free(&r);
+	r = get("/items/99999999999999999999999");
+	assert_422(&r, "int_parsing_size", "[\"path\",\"id\"]");
+	resp_free(&r);
+	/* An encoded slash stays inside the id. */
+	r = get("/items/1%2F2");
+	assert_422(&r, "int_parsing", "[\"path\",\"id\"]");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(r.json, "detail"), 0), "input")), "1/2");
+	resp_free(&r);
+	r = get("/items?limit=ten");
+	assert_422(&r, "int_parsing", "[\"query\",\"limit\"]");
+	ck_assert_int_eq(json_array_size(json_object_get(r.json, "detail")),
+	    1);
+	resp_free(&r);
+	r = get("/items?limit=0&offset=-1&bogus=1");
+	assert_422(&r, "greater_than_equal", "[\"query\",\"limit\"]");
+	assert_422(&r, "greater_than_equal", "[\"query\",\"offset\"]");
+	assert_422(&r, "extra_forbidden", "[\"query\",\"bogus\"]");
+	resp_free(&r);
+	r = get("/items?limit=101");
+	assert_422(&r, "less_than_equal", "[\"query\",\"limit\"]");
+	resp_free(&r);
+	r = get("/items?limit=1'%20OR%201=1--");
+	assert_422(&r, "int_parsing", "[\"query\",\"limit\"]");
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(unknown_path_and_method)
+{
+	struct resp r = get("/nothing/here");
+
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(detail(&r), "Not Found");
+	resp_free(&r);
+	r = get("/items/1/extra");
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(detail(&r), "Not Found");
+	resp_free(&r);
+	r = http("PUT", "/items/1", "{}", 2, NULL);
+	ck_assert_int_eq(r.status, 405);
+	ck_assert_str_eq(detail(&r), "Method Not Allowed");
+	assert_header(&r, "Allow", "GET, PATCH, DELETE");
+	resp_free(&r);
+	r = http("DELETE", "/items", NULL, 0, NULL);
+	ck_assert_int_eq(r.status, 405);
+	assert_header(&r, "Allow", "POST, GET");
+	resp_free(&r);
+	r = get("/items/%2e%2e/items");
+	ck_assert(r.status == 400 || r.status == 404);
+	detail(&r);
+	resp_free(&r);
+	r = get("/items/a%00b");
+	ck_assert_int_eq(r.status, 400);
+	detail(&r);
+	resp_free(&r);
+}
+END_TEST
+
+START_TEST(request_id_and_headers)
+{
+	const char	*sane[] = { "X-Request-ID: abc-123.XYZ_9", NULL };
+	const char	*evil[] = { "X-Request-ID: a b<script>", NULL };
+	struct resp	 r = http("GET", "/items?limit=1", NULL, 0, sane);
+	char		*id;
+
+	assert_header(&r, "X-Request-ID", "abc-123.XYZ_9");
+	assert_header(&r, "X-Content-Type-Options", "nosniff");
+	resp_free(&r);
+	r = http("GET", "/items?limit=1", NULL, 0, evil);
+	id = header(&r, "X-Request-ID");
+	ck_assert_ptr_nonnull(id);
+	ck_assert_int_eq(strlen(id), 32);
+	ck_assert_int_eq(strspn(id, "0123456789abcdef"), 32);
+	free(id);
+	resp_free(&r);
+	r = get("/items/abc");
+	assert_header(&r, "X-Request-ID", NULL);
+	assert_header(&r, "Content-Type", "application/json");
+	resp_free(&r);
+}
+END_TEST
+
+/* The same binary as plain CGI: one request, then it exits. */
+START_TEST(cgi_mode)
+{
+	char	 cmd[2048], out[4096];
+	FILE	*p;
+	size_t	 n;
+	long	 id = make_item(NULL);
+
+	snprintf(cmd, sizeof(cmd), "GATEWAY_INTERFACE=CGI/1.1 "
+	    "REQUEST_METHOD=GET REQUEST_URI=/items/%ld QUERY_STRING= "
+	    "DATABASE_URL='%s' %s/items </dev/null 2>/dev/null", id,
+	    getenv("DB_URL"), getenv("BIN_DIR"));
+	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	ck_assert_int_eq(pclose(p), 0);
+	ck_assert_msg(strncmp(out, "Status: 200 OK\r\n", 16) == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "Content-Type: application/json"));
+	ck_assert_ptr_nonnull(strstr(out, "\r\n\r\n{"));
+}
+END_TEST
+
+/* PostgreSQL restarts: 503 quickly meanwhile, then service again,
+ * with no responder restarted. */
+START_TEST(database_restart)
+{
+	struct resp	 r;
+	struct timespec	 t0, t1;
+	double		 ms;
+	int		 i, ok = 0;
+
+	r = get("/items?limit=1");
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	ck_assert_int_eq(system(getenv("PG_STOP")), 0);
+	for (i = 0; i < 5; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		r = get("/items?limit=1");
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1e3 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1e6;
+		ck_assert_msg(r.status == 503, "during outage: %ld %s",
+		    r.status, r.body);
+		assert_header(&r, "Retry-After", "1");
+		ck_assert_ptr_null(strstr(r.body, "connect"));
+		ck_assert_msg(ms < 3000, "503 took %.0f ms", ms);
+		detail(&r);
+		resp_free(&r);
+	}
+	ck_assert_int_eq(system(getenv("PG_START")), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 100 && ok < 8; i++) {
+		r = get("/items?limit=1");
+		ok = r.status == 200 ? ok + 1 : 0;
+		resp_free(&r);
+		if (ok == 0)
+			usleep(50000);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ck_assert_msg(ok >= 8, "not serving again after restart");
+	ck_assert_msg(ms < 2500, "back after %.0f ms", ms);
+	fprintf(stderr, "database_restart: serving again %.0f ms after "
+	    "PostgreSQL accepted connections\n", ms);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s = suite_create("http");
+	TCase	*t = tcase_create("items");
+
+	tcase_set_timeout(t, 60);
+	tcase_add_test(t, create_read_exact);
+	tcase_add_test(t, defaults_applied);
+	tcase_add_test(t, patch_merges);
+	tcase_add_test(t, delete_then_gone);
+	tcase_add_test(t, list_limit_offset);
+	tcase_add_test(t, duplicate_sku_conflict);
+	tcase_add_test(t, bad_json);
+	tcase_add_test(t, validation_errors_all_at_once);
+	tcase_add_test(t, wrong_content_type);
+	tcase_add_test(t, body_too_large);
+	tcase_add_test(t, bad_ids_and_queries);
+	tcase_add_test(t, unknown_path_and_method);
+	tcase_add_test(t, request_id_and_headers);
+	tcase_add_test(t, cgi_mode);
+	suite_add_tcase(s, t);
+	t = tcase_create("outage");
+	tcase_set_timeout(t, 60);
+	tcase_add_test(t, database_restart);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	if (getenv("BASE_URL") == NULL || getenv("DB_URL") == NULL) {
+		fprintf(stderr, "check_http: BASE_URL and DB_URL must be set "
+		    "(run through tests/run-tests.sh)\n");
+		return 2;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,596 @@
+/*
+ * check_schema.c -- unit tests for lib/schema.c and lib/schema_format.c:
+ * the JSON Schema compiler, the validator and its Pydantic-shaped
+ * errors.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <check.h>
+
+#include "fastpg.h"
+
+/* Compiles text or fails the test with the compiler's message. */
+static struct fpg_schema *
+mk(const char *text)
+{
+	struct fpg_schema	*s;
+	char			 err[256];
+
+	s = fpg_schema_new(text, strlen(text), err, sizeof(err));
+	ck_assert_msg(s != NULL, "schema %s: %s", text, err);
+	return s;
+}
+
+static json_t *
+J(const char *text)
+{
+	json_error_t	 je;
+	json_t		*j;
+
+	j = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+	ck_assert_msg(j != NULL, "json %s: %s", text, je.text);
+	return j;
+}
+
+/*
+ * Validates the instance text against the schema text with loc
+ * ["body"]; returns the error count and, if errs is not NULL, the
+ * error list (caller decrefs).
+ */
+static size_t
+run(const char *schema, const char *inst, json_t **errs)
+{
+	struct fpg_schema	*s = mk(schema);
+	json_t			*i = J(inst), *e = json_array(),
+				*loc = json_pack("[s]", "body");
+	size_t			 n;
+
+	n = fpg_schema_validate(s, i, loc, e, FPG_ERRORS_MAX);
+	ck_assert_uint_ne(n, SIZE_MAX);
+	ck_assert_uint_eq(n, json_array_size(e));
+	if (errs != NULL)
+		*errs = e;
+	else
+		json_decref(e);
+	json_decref(loc);
+	json_decref(i);
+	fpg_schema_free(s);
+	return n;
+}
+
+static int
+valid(const char *schema, const char *inst)
+{
+	return run(schema, inst, NULL) == 0;
+}
+
+/* The "type" of error idx in errs. */
+static const char *
+etype(const json_t *errs, size_t idx)
+{
+	return json_string_value(json_object_get(json_array_get(errs, idx),
+	    "type"));
+}
+
+/* Asserts that the single error of schema/inst has this type. */
+static void
+one_error(const char *schema, const char *inst, const char *type)
+{
+	json_t	*e;
+
+	ck_assert_uint_eq(run(schema, inst, &e), 1);
+	ck_assert_str_eq(etype(e, 0), type);
+	json_decref(e);
+}
+
+/* Asserts that errs[idx] equals the JSON text want exactly. */
+static void
+error_is(json_t *errs, size_t idx, const char *want)
+{
+	json_t	*w = J(want);
+	char	*got = json_dumps(json_array_get(errs, idx), JSON_COMPACT);
+
+	ck_assert_msg(json_equal(json_array_get(errs, idx), w),
+	    "error %zu: got %s, want %s", idx, got, want);
+	free(got);
+	json_decref(w);
+}
+
+START_TEST(t_integer)
+{
+	json_t	*e;
+
+	ck_assert(valid("{\"type\":\"integer\"}", "1"));
+	ck_assert(valid("{\"type\":\"integer\"}", "1.0"));
+	ck_assert(valid("{\"type\":\"integer\"}", "-0.0"));
+	ck_assert(!valid("{\"type\":\"integer\"}", "\"1\""));
+	ck_assert_uint_eq(run("{\"type\":\"integer\"}", "1.5", &e), 1);
+	error_is(e, 0, "{\"type\":\"int_from_float\",\"loc\":[\"body\"],"
+	    "\"msg\":\"Input should be a valid integer, got a number with "
+	    "a fractional part\",\"input\":1.5}");
+	json_decref(e);
+	one_error("{\"type\":\"integer\"}", "true", "int_type");
+	ck_assert(valid("{\"type\":\"number\"}", "1"));
+	one_error("{\"type\":\"number\"}", "\"1\"", "float_type");
+	one_error("{\"type\":[\"boolean\",\"null\"]}", "0", "bool_type");
+	one_error("{\"type\":\"array\"}", "{}", "list_type");
+	one_error("{\"type\":\"object\"}", "[]", "dict_type");
+}
+END_TEST
+
+START_TEST(t_empty_null)
+{
+	ck_assert(valid("{\"type\":\"string\"}", "\"\""));
+	one_error("{\"type\":\"string\"}", "null", "string_type");
+	one_error("{\"type\":\"null\"}", "\"\"", "none_required");
+	ck_assert(valid("{\"type\":\"null\"}", "null"));
+	ck_assert(valid("{\"type\":[\"string\",\"null\"]}", "null"));
+	one_error("{\"const\":null}", "\"\"", "literal_error");
+	one_error("{\"enum\":[\"\"]}", "null", "enum");
+	one_error("{\"type\":\"string\",\"minLength\":1}", "\"\"",
+	    "string_too_short");
+}
+END_TEST
+
+START_TEST(t_unicode_length)
+{
+	json_t	*e;
+
+	ck_assert(valid("{\"maxLength\":5}", "\"h\\u00e9llo\""));
+	ck_assert(!valid("{\"maxLength\":4}", "\"h\\u00e9llo\""));
+	ck_assert(valid("{\"minLength\":5}", "\"h\\u00e9llo\""));
+	/* U+1F600, four bytes, one code point. */
+	ck_assert(valid("{\"maxLength\":1}", "\"\\ud83d\\ude00\""));
+	ck_assert_uint_eq(run("{\"minLength\":2}", "\"\\ud83d\\ude00\"",
+	    &e), 1);
+	error_is(e, 0, "{\"type\":\"string_too_short\",\"loc\":[\"body\"],"
+	    "\"msg\":\"String should have at least 2 characters\","
+	    "\"input\":\"\\ud83d\\ude00\",\"ctx\":{\"min_length\":2}}");
+	json_decref(e);
+	ck_assert_uint_eq(run("{\"maxLength\":1}", "\"ab\"", &e), 1);
+	error_is(e, 0, "{\"type\":\"string_too_long\",\"loc\":[\"body\"],"
+	    "\"msg\":\"String should have at most 1 character\","
+	    "\"input\":\"ab\",\"ctx\":{\"max_length\":1}}");
+	json_decref(e);
+	/* Lengths are for strings only; 2.0 is a valid count. */
+	ck_assert(valid("{\"maxLength\":2.0}", "12345"));
+}
+END_TEST
+
+static const char tree[] =
+    "{\"$defs\":{\"node\":{\"type\":\"object\",\"required\":[\"v\"],"
+    "\"properties\":{\"v\":{\"type\":\"integer\"},\"kids\":{\"type\":"
+    "\"array\",\"items\":{\"$ref\":\"#/$defs/node\"}}},"
+    "\"additionalProperties\":false}},\"$ref\":\"#/$defs/node\"}";
+
+START_TEST(t_ref_cycle)
+{
+	json_t	*e;
+
+	ck_assert(valid(tree, "{\"v\":1}"));
+	ck_assert(valid(tree, "{\"v\":1,\"kids\":[{\"v\":2,\"kids\":"
+	    "[{\"v\":3}]},{\"v\":4}]}"));
+	ck_assert_uint_eq(run(tree, "{\"v\":1,\"kids\":[{\"v\":2},{\"v\":2,"
+	    "\"kids\":[{\"v\":\"x\"}]}]}", &e), 1);
+	error_is(e, 0, "{\"type\":\"int_type\",\"loc\":[\"body\",\"kids\","
+	    "1,\"kids\",0,\"v\"],\"msg\":\"Input should be a valid integer\","
+	    "\"input\":\"x\"}");
+	json_decref(e);
+	/* Mutual recursion, a self reference, and pointer escapes. */
+	ck_assert(valid("{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},"
+	    "\"b\":{\"anyOf\":[{\"type\":\"integer\"},{\"items\":"
+	    "{\"$ref\":\"#/$defs/a\"}}]}},\"$ref\":\"#/$defs/a\"}",
+	    "[1,[2,[3]]]"));
+	ck_assert(!valid("{\"$defs\":{\"a/b~c%\":{\"type\":\"string\"}},"
+	    "\"$ref\":\"#/$defs/a~1b~0c%25\"}", "1"));
+	ck_assert(valid("{\"definitions\":{\"x\":{\"type\":\"string\"}},"
+	    "\"items\":{\"$ref\":\"#/definitions/x\"}}", "[\"a\"]"));
+	ck_assert(!valid("{\"prefixItems\":[{\"type\":\"integer\"},"
+	    "{\"$ref\":\"#/prefixItems/0\"}]}", "[1,\"a\"]"));
+}
+END_TEST
+
+START_TEST(t_ref_loop)
+{
+	json_t	*e;
+
+	/* A cycle that never consumes the instance: bounded, an error. */
+	ck_assert_uint_eq(run("{\"$ref\":\"#\"}", "1", &e), 1);
+	ck_assert_str_eq(etype(e, 0), "recursion_loop");
+	json_decref(e);
+	ck_assert(!valid("{\"$defs\":{\"a\":{\"allOf\":[{\"$ref\":"
+	    "\"#/$defs/b\"}]},\"b\":{\"anyOf\":[{\"$ref\":\"#/$defs/a\"}]}},"
+	    "\"$ref\":\"#/$defs/a\"}", "{}"));
+}
+END_TEST
+
+START_TEST(t_unique)
+{
+	json_t	*e;
+	char	*big;
+	size_t	 i, len;
+
+	ck_assert(!valid("{\"uniqueItems\":true}", "[1,1.0]"));
+	ck_assert(!valid("{\"uniqueItems\":true}",
+	    "[{\"a\":1,\"b\":[2]},{\"b\":[2.0],\"a\":1}]"));
+	ck_assert(valid("{\"uniqueItems\":true}", "[1,\"1\",true,null,"
+	    "[1],{\"a\":1},{\"a\":1,\"b\":1},0,false]"));
+	ck_assert(valid("{\"uniqueItems\":false}", "[1,1]"));
+	ck_assert_uint_eq(run("{\"uniqueItems\":true}", "[[1],[1]]", &e), 1);
+	error_is(e, 0, "{\"type\":\"unique_items\",\"loc\":[\"body\"],"
+	    "\"msg\":\"List should have unique items\",\"input\":[[1],[1]]}");
+	json_decref(e);
+
+	/* 200000 distinct items, then one duplicate at the end: fast. */
+	big = malloc(200001 * 12 + 16);
+	ck_assert_ptr_nonnull(big);
+	len = 0;
+	big[len++] = '[';
+	for (i = 0; i < 200000; i++)
+		len += (size_t)sprintf(big + len, "%zu,", i * 7);
+	len += (size_t)sprintf(big + len, "%d.0]", 7);
+	ck_assert(!valid("{\"uniqueItems\":true}", big));
+	big[len - 5] = ']';
+	big[len - 4] = '\0';
+	ck_assert(valid("{\"uniqueItems\":true}", big));
+	free(big);
+}
+END_TEST
+
+START_TEST(t_numbers)
+{
+	json_t	*e;
+
+	ck_assert(valid("{\"multipleOf\":0.01}", "19.99"));
+	ck_assert(valid("{\"multipleOf\":0.1}", "0.3"));
+	ck_assert(!valid("{\"multipleOf\":0.1}", "0.35"));
+	ck_assert(valid("{\"multipleOf\":1e-8}", "12391239123"));
+	ck_assert(!valid("{\"type\":\"integer\",\"multipleOf\":0.123456789}",
+	    "1e308"));
+	ck_assert(valid("{\"multipleOf\":2}", "-9223372036854775808"));
+	ck_assert(!valid("{\"maximum\":9223372036854775806}",
+	    "9223372036854775807"));
+	ck_assert(valid("{\"maximum\":1e308}", "9223372036854775807"));
+	ck_assert(!valid("{\"minimum\":1e308}", "9223372036854775807"));
+	ck_assert(valid("{\"exclusiveMinimum\":1}", "1.0000001"));
+	ck_assert(!valid("{\"exclusiveMinimum\":1}", "1.0"));
+	/* Bounds print as given: integer, or float with a dot. */
+	ck_assert_uint_eq(run("{\"minimum\":5,\"maximum\":2.5,"
+	    "\"multipleOf\":2}", "3", &e), 3);
+	error_is(e, 0, "{\"type\":\"greater_than_equal\",\"loc\":[\"body\"],"
+	    "\"msg\":\"Input should be greater than or equal to 5\","
+	    "\"input\":3,\"ctx\":{\"ge\":5}}");
+	error_is(e, 1, "{\"type\":\"less_than_equal\",\"loc\":[\"body\"],"
+	    "\"msg\":\"Input should be less than or equal to 2.5\","
+	    "\"input\":3,\"ctx\":{\"le\":2.5}}");
+	error_is(e, 2, "{\"type\":\"multiple_of\",\"loc\":[\"body\"],"
+	    "\"msg\":\"Input should be a multiple of 2\","
+	    "\"input\":3,\"ctx\":{\"multiple_of\":2}}");
+	json_decref(e);
+	one_error("{\"exclusiveMaximum\":10.0}", "10", "less_than");
+	one_error("{\"exclusiveMinimum\":0}", "0", "greater_than");
+}
+END_TEST
+
+START_TEST(t_defaults)
+{
+	struct fpg_schema	*s;
+	json_t			*i, *e = json_array(), *want;
+
+	s = mk("{\"properties\":{\"a\":{\"default\":{\"x\":[1]}},"
+	    "\"b\":{\"type\":\"integer\",\"default\":\"not checked\"},"
+	    "\"c\":{\"properties\":{\"d\":{\"default\":3}}},"
+	    "\"r\":{\"default\":1}},\"required\":[\"r\"]}");
+	i = J("{\"b\":2,\"c\":{},\"r\":0}");
+	ck_assert_uint_eq(fpg_schema_validate(s, i, NULL, e, 8), 0);
+	want = J("{\"b\":2,\"c\":{\"d\":3},\"r\":0,\"a\":{\"x\":[1]}}");
+	ck_assert(json_equal(i, want));
+	json_decref(want);
+	/* A deep copy: changing it leaves the schema's default alone. */
+	json_array_append_new(json_object_get(json_object_get(i, "a"), "x"),
+	    json_integer(2));
+	json_decref(i);
+	i = J("{}");
+	ck_assert_uint_eq(fpg_schema_validate(s, i, NULL, e, 8), 1);
+	ck_assert_str_eq(etype(e, 0), "missing");
+	want = J("{\"x\":[1]}");
+	ck_assert(json_equal(json_object_get(i, "a"), want));
+	ck_assert_str_eq(json_string_value(json_object_get(i, "b")),
+	    "not checked");
+	json_decref(want);
+	json_decref(i);
+	json_decref(e);
+	fpg_schema_free(s);
+}
+END_TEST
+
+START_TEST(t_error_shape)
+{
+	json_t	*e;
+
+	ck_assert_uint_eq(run("{\"type\":\"object\",\"required\":[\"id\"],"
+	    "\"properties\":{\"items\":{\"type\":\"array\",\"items\":"
+	    "{\"type\":\"string\",\"pattern\":\"^a\"}},"
+	    "\"tags\":{\"minItems\":2},\"e\":{\"enum\":[\"a\",1,true]}},"
+	    "\"additionalProperties\":false}",
+	    "{\"items\":[\"ab\",\"b\"],\"tags\":[],\"x\":1,\"e\":\"z\"}", &e), 5);
+	error_is(e, 0, "{\"type\":\"missing\",\"loc\":[\"body\",\"id\"],"
+	    "\"msg\":\"Field required\",\"input\":{\"items\":[\"ab\",\"b\"],"
+	    "\"tags\":[],\"x\":1,\"e\":\"z\"}}");
+	error_is(e, 1, "{\"type\":\"string_pattern_mismatch\",\"loc\":"
+	    "[\"body\",\"items\",1],\"msg\":\"String should match pattern "
+	    "'^a'\",\"input\":\"b\",\"ctx\":{\"pattern\":\"^a\"}}");
+	error_is(e, 2, "{\"type\":\"too_short\",\"loc\":[\"body\",\"tags\"],"
+	    "\"msg\":\"List should have at least 2 items after validation, "
+	    "not 0\",\"input\":[],\"ctx\":{\"field_type\":\"List\","
+	    "\"min_length\":2,\"actual_length\":0}}");
+	error_is(e, 3, "{\"type\":\"enum\",\"loc\":[\"body\",\"e\"],"
+	    "\"msg\":\"Input should be 'a', 1 or True\",\"input\":\"z\","
+	    "\"ctx\":{\"expected\":\"'a', 1 or True\"}}");
+	error_is(e, 4, "{\"type\":\"extra_forbidden\",\"loc\":[\"body\","
+	    "\"x\"],\"msg\":\"Extra inputs are not permitted\",\"input\":1}");
+	/* loc is an array with an integer index, not the string "1". */
+	ck_assert(json_is_integer(json_array_get(json_object_get(
+	    json_array_get(e, 1), "loc"), 2)));
+	json_decref(e);
+
+	ck_assert_uint_eq(run("{\"maxProperties\":1}", "{\"a\":1,\"b\":2}",
+	    &e), 1);
+	error_is(e, 0, "{\"type\":\"too_long\",\"loc\":[\"body\"],\"msg\":"
+	    "\"Dictionary should have at most 1 item after validation, not 2\","
+	    "\"input\":{\"a\":1,\"b\":2},\"ctx\":{\"field_type\":\"Dictionary\","
+	    "\"max_length\":1,\"actual_length\":2}}");
+	json_decref(e);
+}
+END_TEST
+
+START_TEST(t_applicators)
+{
+	json_t	*e;
+
+	one_error("{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"null\"}]}",
+	    "1", "any_of");
+	ck_assert_uint_eq(run("{\"oneOf\":[{\"minimum\":0},{\"maximum\":5}]}",
+	    "3", &e), 1);
+	error_is(e, 0, "{\"type\":\"one_of\",\"loc\":[\"body\"],\"msg\":"
+	    "\"Input should match exactly one schema\",\"input\":3,"
+	    "\"ctx\":{\"matched\":2}}");
+	json_decref(e);
+	ck_assert(valid("{\"oneOf\":[{\"minimum\":0},{\"maximum\":5}]}", "9"));
+	one_error("{\"not\":{\"type\":\"string\"}}", "\"x\"", "not");
+	/* allOf reports every branch. */
+	ck_assert_uint_eq(run("{\"allOf\":[{\"type\":\"string\"},"
+	    "{\"minimum\":9}]}", "1", &e), 2);
+	ck_assert_str_eq(etype(e, 0), "string_type");
+	ck_assert_str_eq(etype(e, 1), "greater_than_equal");
+	json_decref(e);
+	one_error("false", "1", "false_schema");
+	ck_assert(valid("true", "{\"a\":[]}"));
+	one_error("{\"properties\":{\"a\":false}}", "{\"a\":1}",
+	    "extra_forbidden");
+	one_error("{\"patternProperties\":{\"^x\":{\"type\":\"integer\"}},"
+	    "\"additionalProperties\":false}", "{\"x1\":\"s\"}", "int_type");
+	one_error("{\"patternProperties\":{\"^x\":{\"type\":\"integer\"}},"
+	    "\"additionalProperties\":false}", "{\"y\":1}", "extra_forbidden");
+	ck_assert(valid("{\"prefixItems\":[{\"type\":\"string\"}],\"items\":"
+	    "{\"type\":\"integer\"}}", "[\"a\",1,2]"));
+	ck_assert(!valid("{\"prefixItems\":[{\"type\":\"string\"}],\"items\":"
+	    "false}", "[\"a\",1]"));
+	ck_assert(valid("{\"const\":{\"a\":1,\"b\":[1.0]}}",
+	    "{\"b\":[1],\"a\":1.0}"));
+	ck_assert(!valid("{\"const\":[1]}", "[true]"));
+}
+END_TEST
+
+START_TEST(t_pattern_format)
+{
+	ck_assert(valid("{\"pattern\":\"b+\"}", "\"abbc\""));
+	ck_assert(!valid("{\"pattern\":\"^\\\\d+$\"}",
+	    "\"\\u0663\""));	/* Arabic-Indic three: \d is ASCII */
+	ck_assert(valid("{\"pattern\":\"^\\\\p{Letter}+$\"}",
+	    "\"\\u03c0x\""));
+	ck_assert(!valid("{\"pattern\":\"^a$\"}", "\"a\\n\""));
+	ck_assert(valid("{\"pattern\":\"^\\\\u00e9$\"}", "\"\\u00e9\""));
+	one_error("{\"format\":\"date\"}", "\"2021-02-29\"", "date_parsing");
+	ck_assert(valid("{\"format\":\"date\"}", "\"2020-02-29\""));
+	ck_assert(valid("{\"format\":\"date-time\"}",
+	    "\"1998-12-31T15:59:60.123-08:00\""));
+	one_error("{\"format\":\"date-time\"}", "\"1998-12-31T23:58:60Z\"",
+	    "datetime_parsing");
+	one_error("{\"format\":\"uuid\"}", "\"2eb8aa08-aa98-11ea-b4aa\"",
+	    "uuid_parsing");
+	one_error("{\"format\":\"email\"}", "\"a..b@example.com\"",
+	    "value_error");
+	ck_assert(valid("{\"format\":\"email\"}", "\"joe@[IPv6:::1]\""));
+	one_error("{\"format\":\"uri\"}", "\"/relative\"", "url_parsing");
+	ck_assert(valid("{\"format\":\"uri\"}", "\"ldap://[2001:db8::7]/c\""));
+	one_error("{\"format\":\"ipv4\"}", "\"01.2.3.4\"", "ip_v4_address");
+	ck_assert(valid("{\"format\":\"ipv4\"}", "4"));
+}
+END_TEST
+
+START_TEST(t_compile_errors)
+{
+	char			 err[128];
+	static const struct {
+		const char	*schema;
+		const char	*msg;
+	} bad[] = {
+		{ "{\"properties\":{\"x\":{\"$dynamicRef\":\"#a\"}}}",
+		    "unsupported keyword \"$dynamicRef\" at /properties/x" },
+		{ "{\"nullable\":true}",
+		    "unsupported keyword \"nullable\" at /" },
+		{ "{\"format\":\"hostname\"}", "unsupported format" },
+		{ "{\"$ref\":\"other.json#/a\"}", "unsupported $ref" },
+		{ "{\"$ref\":\"#/nowhere\"}", "points nowhere" },
+		{ "{\"pattern\":\"(\"}", "invalid pattern" },
+		{ "{\"minLength\":-1}", "invalid value at /minLength" },
+		{ "{\"multipleOf\":0}", "must be greater than 0" },
+		{ "{\"type\":\"int\"}", "unknown type" },
+		{ "{\"allOf\":[]}", "non-empty array" },
+		{ "{\"items\":{\"$id\":\"x\"}}", "unsupported keyword \"$id\"" },
+		{ "[1]", "must be an object or a boolean" },
+		{ "{\"a\":", "invalid JSON" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_ptr_null(fpg_schema_new(bad[i].schema,
+		    strlen(bad[i].schema), err, sizeof(err)));
+		ck_assert_msg(strstr(err, bad[i].msg) != NULL,
+		    "%s: got \"%s\", want \"%s\"", bad[i].schema, err,
+		    bad[i].msg);
+	}
+	/* A path too long for the message ends in "...". */
+	{
+		char	 deep[4096], big[512];
+		size_t	 len = 0, k;
+
+		for (k = 0; k < 60; k++)
+			len += (size_t)snprintf(deep + len, sizeof(deep) - len,
+			    "{\"properties\":{\"k~/%zu\":", k);
+		len += (size_t)snprintf(deep + len, sizeof(deep) - len,
+		    "{\"bogus\":1}");
+		for (k = 0; k < 120; k++)
+			deep[len++] = '}';
+		deep[len] = '\0';
+		ck_assert_ptr_null(fpg_schema_new(deep, len, big,
+		    sizeof(big)));
+		ck_assert_msg(strncmp(big, "unsupported keyword \"bogus\" at "
+		    "/properties/k~0~10/properties/k~0~11/", 60) == 0, "%s",
+		    big);
+		ck_assert_ptr_nonnull(strstr(big, "..."));
+	}
+	/* Truncated, always terminated; NULL err is fine. */
+	memset(err, 'x', sizeof(err));
+	ck_assert_ptr_null(fpg_schema_new("{\"zz\":1}", 8, err, 6));
+	ck_assert_uint_eq(strlen(err), 5);
+	ck_assert_ptr_null(fpg_schema_new("{\"zz\":1}", 8, NULL, 0));
+	/* Annotations and names that look like keywords are fine. */
+	fpg_schema_free(mk("{\"$schema\":\"https://json-schema.org/draft/"
+	    "2020-12/schema\",\"$id\":\"https://x/y\",\"title\":\"t\","
+	    "\"description\":\"d\",\"examples\":[1],\"example\":1,"
+	    "\"$comment\":\"c\",\"deprecated\":false,\"readOnly\":true,"
+	    "\"properties\":{\"$dynamicRef\":{\"writeOnly\":true},"
+	    "\"type\":true},\"$defs\":{\"nullable\":{}}}"));
+}
+END_TEST
+
+START_TEST(t_error_cap)
+{
+	struct fpg_schema	*s;
+	json_t			*arr, *e, *loc;
+	size_t			 i;
+	clock_t			 t0;
+
+	s = mk("{\"type\":\"array\",\"items\":{\"type\":\"string\"}}");
+	arr = json_array();
+	for (i = 0; i < 100000; i++)
+		json_array_append_new(arr, json_integer((json_int_t)i));
+	e = json_array();
+	loc = json_pack("[s]", "body");
+	t0 = clock();
+	ck_assert_uint_eq(fpg_schema_validate(s, arr, loc, e, 64), 64);
+	ck_assert_uint_eq(json_array_size(e), 64);
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(
+	    json_array_get(e, 63), "loc"), 1)), 63);
+	ck_assert_msg(clock() - t0 < CLOCKS_PER_SEC / 2,
+	    "error cap did not stop the walk early");
+	/* A list already full gets nothing more. */
+	ck_assert_uint_eq(fpg_schema_validate(s, arr, loc, e, 64), 0);
+	ck_assert_uint_eq(json_array_size(e), 64);
+	json_decref(loc);
+	json_decref(e);
+	json_decref(arr);
+	fpg_schema_free(s);
+}
+END_TEST
+
+/* One compiled schema, several threads at once. */
+struct job {
+	const struct fpg_schema	*s;
+	size_t			 bad;
+};
+
+static void *
+worker(void *arg)
+{
+	struct job	*j = arg;
+	size_t		 i;
+
+	for (i = 0; i < 200; i++) {
+		json_t *inst = json_pack("{s[sis]}", "a", "ok", 1, "x1");
+		json_t *e = json_array();
+
+		if (fpg_schema_validate(j->s, inst, NULL, e, 64) != 2)
+			j->bad++;
+		json_decref(e);
+		json_decref(inst);
+	}
+	return NULL;
+}
+
+START_TEST(t_threads)
+{
+	struct fpg_schema	*s;
+	pthread_t		 th[4];
+	struct job		 jobs[4];
+	size_t			 i;
+
+	s = mk("{\"properties\":{\"a\":{\"items\":{\"type\":\"string\","
+	    "\"pattern\":\"^[a-z]+$\"}}}}");
+	for (i = 0; i < 4; i++) {
+		jobs[i].s = s;
+		jobs[i].bad = 0;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, worker,
+		    &jobs[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_uint_eq(jobs[i].bad, 0);
+	}
+	fpg_schema_free(s);
+}
+END_TEST
+
+static Suite *
+schema_suite(void)
+{
+	Suite	*s = suite_create("schema");
+	TCase	*tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, t_integer);
+	tcase_add_test(tc, t_empty_null);
+	tcase_add_test(tc, t_unicode_length);
+	tcase_add_test(tc, t_ref_cycle);
+	tcase_add_test(tc, t_ref_loop);
+	tcase_add_test(tc, t_unique);
+	tcase_add_test(tc, t_numbers);
+	tcase_add_test(tc, t_defaults);
+	tcase_add_test(tc, t_error_shape);
+	tcase_add_test(tc, t_applicators);
+	tcase_add_test(tc, t_pattern_format);
+	tcase_add_test(tc, t_compile_errors);
+	tcase_add_test(tc, t_error_cap);
+	tcase_add_test(tc, t_threads);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(schema_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
