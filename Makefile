@@ -39,6 +39,7 @@ LIB_A	= $(BUILD)/lib/libfastpg.a
 
 .PHONY: all deps run stop test unit integration migrate clean install uninstall fuzz bench lint
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(LIB_SO) $(LIB_A) $(APP_BINS) $(TOOLS)
 
@@ -105,17 +106,17 @@ SANBUILD = build/san
 test: deps
 	$(MAKE) all
 	$(MAKE) BUILD=$(SANBUILD) SANITIZE=address,undefined all unit-bins $(SANBUILD)/tests/integration
-	@sh tests/run-tests.sh $(SANBUILD)
+	@bash tests/run-tests.sh $(SANBUILD)
 
 unit-bins: $(UNIT_BINS)
 
 unit: deps
 	$(MAKE) BUILD=$(SANBUILD) SANITIZE=address,undefined unit-bins
-	@sh tests/run-tests.sh $(SANBUILD) unit
+	@bash tests/run-tests.sh $(SANBUILD) unit
 
 integration: deps
 	$(MAKE) BUILD=$(SANBUILD) SANITIZE=address,undefined all $(SANBUILD)/tests/integration
-	@sh tests/run-tests.sh $(SANBUILD) integration
+	@bash tests/run-tests.sh $(SANBUILD) integration
 
 clean:
 	rm -rf build

@@ -101,8 +101,9 @@ convert(const char *s, const enum kind *k, size_t nk, const char *where,
 	char		*end;
 	long long	 ll;
 	double		 d;
+	json_t		*str;
 
-	if (json_string(s) == NULL) {
+	if ((str = json_string(s)) == NULL) {
 		json_array_append_new(errs, error(where, name, idx,
 		    "string_unicode", "Input should be a valid string, "
 		    "unable to parse raw data as a unicode string", ""));
@@ -110,7 +111,8 @@ convert(const char *s, const enum kind *k, size_t nk, const char *where,
 	}
 	for (i = 0; i < nk; i++)
 		if (k[i] == K_STRING)
-			return json_string(s);
+			return str;
+	json_decref(str);
 	for (i = 0; i < nk; i++) {
 		switch (k[i]) {
 		case K_INTEGER:

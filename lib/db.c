@@ -93,8 +93,11 @@ fpg_db_connect(struct fpg_db *db)
 
 		snprintf(msg, sizeof(msg), "%s", db->conn ?
 		    PQerrorMessage(db->conn) : "out of memory");
+		/* libpq's message is "...failed: reason\n\tHint\n": keep
+		 * the first line. */
+		msg[strcspn(msg, "\n")] = '\0';
 		len = strlen(msg);
-		while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		while (len > 0 && msg[len - 1] == ' ')
 			msg[--len] = '\0';
 		fpg_log(FPG_LOG_WARN, "database: cannot connect: %s", msg);
 		backoff(db);

@@ -264,7 +264,7 @@ read_body(struct fpg_req *r)
 }
 
 /* A 422 json_invalid item for a parse error, as FastAPI words it. */
-static int
+static void
 send_json_invalid(struct fpg_req *r, const json_error_t *je)
 {
 	json_t	*errs = json_array(), *e;
@@ -273,11 +273,12 @@ send_json_invalid(struct fpg_req *r, const json_error_t *je)
 	    "type", "json_invalid", "loc", "body", (json_int_t)je->position,
 	    "msg", "JSON decode error", "input", "ctx", "error", je->text);
 	json_array_append_new(errs, e);
-	return fpg_send_validation(r, errs);
+	fpg_send_validation(r, errs);
 }
 
 /*
- * Parses the body as JSON, duplicate keys refused (a smuggling risk).
+ * Parses the body as JSON, duplicate keys refused (a smuggling risk);
+ * returns 0, or -1 once the 422 has been sent.
  * Integers past int64 are parsed again as doubles for validation; the
  * exact text is still what fpg_body_text() gives the database.
  */
@@ -293,15 +294,18 @@ parse_body(struct fpg_req *r)
 		json_array_append_new(errs, json_pack("{s:s, s:[s], s:s, s:n}",
 		    "type", "missing", "loc", "body", "msg", "Field required",
 		    "input"));
-		return fpg_send_validation(r, errs);
+		fpg_send_validation(r, errs);
+		return -1;
 	}
 	r->body_json = json_loadb(r->body, r->bodylen, flags, &je);
 	if (r->body_json == NULL &&
 	    json_error_code(&je) == json_error_numeric_overflow)
 		r->body_json = json_loadb(r->body, r->bodylen,
 		    flags | JSON_DECODE_INT_AS_REAL, &je);
-	if (r->body_json == NULL)
-		return send_json_invalid(r, &je);
+	if (r->body_json == NULL) {
+		send_json_invalid(r, &je);
+		return -1;
+	}
 	return 0;
 }
 
@@ -352,7 +356,8 @@ check_part(const struct fpg_schema *s, json_t *inst, const char *where,
 	drop_shadowed(errs, from);
 }
 
-/* Validates path, query and body; answers 422 with every error. */
+/* Validates path, query and body: 0, or -1 once the 422 with every
+ * error has been sent. */
 static int
 validate(struct fpg_req *r)
 {
@@ -378,8 +383,10 @@ validate(struct fpg_req *r)
 	    &r->query_args, errs);
 	check_part(cr->query_schema, r->query_args, "query", errs);
 	check_part(cr->body_schema, r->body_json, "body", errs);
-	if (json_array_size(errs) > 0)
-		return fpg_send_validation(r, errs);
+	if (json_array_size(errs) > 0) {
+		fpg_send_validation(r, errs);
+		return -1;
+	}
 	json_decref(errs);
 	return 0;
 }
@@ -444,7 +451,8 @@ fpg_req_handle(struct fpg_req *r)
 		if (parse_body(r) != 0)
 			goto out;
 	}
-	if (validate(r) != 0)
+	/* Nothing reaches the handler once an answer has gone out. */
+	if (validate(r) != 0 || r->answered)
 		goto out;
 	r->route->def->handler(r);
 	fpg_db_after(r);

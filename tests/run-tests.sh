@@ -76,7 +76,9 @@ if [ "$what" = integration ] || [ "$what" = all ]; then
 		cat "$out"
 		count "$out" integration
 		rm -f "$out"
-		# The responders ran under ASan + UBSan: any report fails.
+		# The responders ran under ASan + UBSan: any report fails,
+		# leaks too, which LeakSanitizer prints as they exit.
+		bash "$top/deploy/local.sh" down "$tmp"
 		if grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$tmp"/log/*.log; then
 			grep -hE -A20 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$tmp"/log/*.log | head -60
 			echo "FAIL: sanitizer report in a responder log" >&2
