@@ -402,6 +402,10 @@ fpg_send_db_error(struct fpg_req *r)
 	case 409:
 		if (strcmp(r->sqlstate, "23505") == 0 && field)
 			snprintf(msg, sizeof(msg), "%s already exists", field);
+		else if (strcmp(r->sqlstate, "23503") == 0 &&
+		    strcmp(r->method, "DELETE") == 0)
+			snprintf(msg, sizeof(msg), "still referenced by "
+			    "other rows");
 		else if (strcmp(r->sqlstate, "23503") == 0 && field)
 			snprintf(msg, sizeof(msg), "%s refers to a row that "
 			    "does not exist", field);

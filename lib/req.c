@@ -340,20 +340,25 @@ drop_shadowed(json_t *errs, size_t from)
 	}
 }
 
-/* Runs one part's schema with loc [where] into errs. */
-static void
+/* Runs one part's schema with loc [where] into errs; -1 if the
+ * validator could not run (out of memory): nothing passes then. */
+static int
 check_part(const struct fpg_schema *s, json_t *inst, const char *where,
     json_t *errs)
 {
 	json_t	*loc;
-	size_t	 from = json_array_size(errs);
+	size_t	 from = json_array_size(errs), n;
 
 	if (s == NULL || inst == NULL || from >= FPG_ERRORS_MAX)
-		return;
-	loc = json_pack("[s]", where);
-	fpg_schema_validate(s, inst, loc, errs, FPG_ERRORS_MAX);
+		return 0;
+	if ((loc = json_pack("[s]", where)) == NULL)
+		return -1;
+	n = fpg_schema_validate(s, inst, loc, errs, FPG_ERRORS_MAX);
 	json_decref(loc);
+	if (n == SIZE_MAX)
+		return -1;
 	drop_shadowed(errs, from);
+	return 0;
 }
 
 /* Validates path, query and body: 0, or -1 once the 422 with every
@@ -376,13 +381,17 @@ validate(struct fpg_req *r)
 			    cr->segs[i] + 1, l > 2 ? l - 2 : 0);
 			pargs[np++].val = r->segs[i];
 		}
-	fpg_args_coerce(r, cr->path_json, "path", pargs, np, &r->path_args,
-	    errs);
-	check_part(cr->path_schema, r->path_args, "path", errs);
-	fpg_args_coerce(r, cr->query_json, "query", r->query, r->nquery,
-	    &r->query_args, errs);
-	check_part(cr->query_schema, r->query_args, "query", errs);
-	check_part(cr->body_schema, r->body_json, "body", errs);
+	if (fpg_args_coerce(r, cr->path_json, "path", pargs, np,
+	    &r->path_args, errs) == -1 ||
+	    check_part(cr->path_schema, r->path_args, "path", errs) == -1 ||
+	    fpg_args_coerce(r, cr->query_json, "query", r->query, r->nquery,
+	    &r->query_args, errs) == -1 ||
+	    check_part(cr->query_schema, r->query_args, "query", errs) == -1 ||
+	    check_part(cr->body_schema, r->body_json, "body", errs) == -1) {
+		json_decref(errs);
+		fpg_send_error(r, 500, "Internal Server Error");
+		return -1;
+	}
 	if (json_array_size(errs) > 0) {
 		fpg_send_validation(r, errs);
 		return -1;

@@ -235,7 +235,10 @@ fpg_router_match(const struct fpg_router *ro, const char *method,
 
 		if (!path_matches(cr, segs, nsegs))
 			continue;
-		if (strcmp(cr->def->method, method) == 0) {
+		/* HEAD is GET without the body (resp.c drops it). */
+		if (strcmp(cr->def->method, method) == 0 ||
+		    (strcmp(method, "HEAD") == 0 &&
+		    strcmp(cr->def->method, "GET") == 0)) {
 			*out = cr;
 			return 200;
 		}

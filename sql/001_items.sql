@@ -26,11 +26,9 @@ CREATE TABLE items (
 -- stays exact, timestamps are ISO 8601 and jsonb is embedded as is.
 CREATE FUNCTION item_json(i items) RETURNS json
 LANGUAGE sql STABLE AS $$
-	SELECT json_build_object(
-		'id', i.id, 'sku', i.sku, 'name', i.name,
-		'description', i.description, 'price', i.price,
-		'stock', i.stock, 'attributes', i.attributes,
-		'created_at', i.created_at, 'updated_at', i.updated_at)
+	SELECT row_to_json(x) FROM (SELECT i.id, i.sku, i.name,
+		i.description, i.price, i.stock, i.attributes,
+		i.created_at, i.updated_at) x
 $$;
 
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
