@@ -31,13 +31,14 @@ APP_BINS := $(APPS:%=$(BUILD)/bin/%)
 TOOLS	:= $(BUILD)/bin/fastpg-validate
 UNIT_SRCS := $(wildcard tests/unit/check_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-ITEST_BIN := $(BUILD)/tests/integration
+ITEST_SRCS := $(wildcard tests/integration/check_*.c)
+ITEST_BINS := $(ITEST_SRCS:tests/integration/check_%.c=$(BUILD)/tests/it_%)
 
 SONAME	= libfastpg.so.$(VMAJOR)
 LIB_SO	= $(BUILD)/lib/libfastpg.so.$(VERSION)
 LIB_A	= $(BUILD)/lib/libfastpg.a
 
-.PHONY: all deps run stop test unit integration migrate clean install uninstall fuzz bench lint
+.PHONY: all deps run stop test unit integration migrate clean install uninstall unit-bins itest-bins
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -86,9 +87,13 @@ $(BUILD)/tests/check_%: tests/unit/check_%.c $(LIB_A) lib/fastpg.h lib/extern.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(SANLD) $(LIB_A) $(LDLIBS_LIB) $$(pkg-config --libs check)
 
-$(ITEST_BIN): tests/integration/check_http.c
+# Integration tests: one binary per tests/integration/check_*.c.
+$(BUILD)/tests/it_%: tests/integration/check_%.c tests/integration/util.c tests/integration/util.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(SANLD) -ljansson -lpq -lcurl $$(pkg-config --libs check)
+	$(CC) $(ALL_CFLAGS) -I tests/integration -o $@ $< tests/integration/util.c \
+	    $(SANLD) -ljansson -lpq -lcurl $$(pkg-config --libs check)
+
+itest-bins: $(ITEST_BINS)
 
 # --- the two commands -----------------------------------------------------
 
@@ -105,7 +110,7 @@ migrate:
 SANBUILD = build/san
 test: deps
 	$(MAKE) all
-	$(MAKE) BUILD=$(SANBUILD) SANITIZE=address,undefined all unit-bins $(SANBUILD)/tests/integration
+	$(MAKE) BUILD=$(SANBUILD) SANITIZE=address,undefined all unit-bins itest-bins
 	@bash tests/run-tests.sh $(SANBUILD)
 
 unit-bins: $(UNIT_BINS)
@@ -115,7 +120,7 @@ unit: deps
 	@bash tests/run-tests.sh $(SANBUILD) unit
 
 integration: deps
-	$(MAKE) BUILD=$(SANBUILD) SANITIZE=address,undefined all $(SANBUILD)/tests/integration
+	$(MAKE) BUILD=$(SANBUILD) SANITIZE=address,undefined all itest-bins
 	@bash tests/run-tests.sh $(SANBUILD) integration
 
 clean:

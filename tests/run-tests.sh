@@ -66,16 +66,20 @@ if [ "$what" = integration ] || [ "$what" = all ]; then
 	echo "== integration: stack in $tmp, nginx on 127.0.0.1:$port"
 	if MAX_BODY_SIZE=64k POOL_SIZE=4 LOG_LEVEL=info \
 	    bash "$top/deploy/local.sh" up "$tmp" --port "$port" --bin "$build/bin" --body-max 1m; then
-		out=$(mktemp)
-		BASE_URL="http://127.0.0.1:$port" \
-		DB_URL="postgresql://fastpg@/fastpg?host=$tmp/pgrun" \
-		BIN_DIR="$build/bin" \
-		PG_STOP="bash $top/deploy/local.sh pg-stop $tmp" \
-		PG_START="bash $top/deploy/local.sh pg-start $tmp" \
-		    "$build/tests/integration" >"$out" 2>&1
-		cat "$out"
-		count "$out" integration
-		rm -f "$out"
+		for t in "$build"/tests/it_*; do
+			[ -x "$t" ] || continue
+			echo "== integration: ${t##*/it_}"
+			out=$(mktemp)
+			BASE_URL="http://127.0.0.1:$port" \
+			DB_URL="postgresql://fastpg@/fastpg?host=$tmp/pgrun" \
+			BIN_DIR="$build/bin" \
+			PG_STOP="bash $top/deploy/local.sh pg-stop $tmp" \
+			PG_START="bash $top/deploy/local.sh pg-start $tmp" \
+			    "$t" >"$out" 2>&1
+			cat "$out"
+			count "$out" "${t##*/}"
+			rm -f "$out"
+		done
 		# The responders ran under ASan + UBSan: any report fails,
 		# leaks too, which LeakSanitizer prints as they exit.
 		bash "$top/deploy/local.sh" down "$tmp"

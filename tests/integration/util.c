@@ -1,0 +1,220 @@
+/*
+ * util.c -- helpers shared by the integration tests (see util.h).
+ */
+#include <curl/curl.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+
+static size_t
+collect(char *p, size_t sz, size_t n, void *arg)
+{
+	char	**buf = arg;
+	size_t	*len = (size_t *)(buf + 1);
+	char	*nb = realloc(*buf, *len + sz * n + 1);
+
+	ck_assert_ptr_nonnull(nb);
+	memcpy(nb + *len, p, sz * n);
+	*len += sz * n;
+	nb[*len] = '\0';
+	*buf = nb;
+	return sz * n;
+}
+
+static int
+has_header(const char *const *hdrs, const char *name)
+{
+	for (; hdrs && *hdrs; hdrs++)
+		if (strncasecmp(*hdrs, name, strlen(name)) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Sends method path (appended to BASE_URL, sent as is) with an optional
+ * body and extra headers (NULL-terminated); the answer is parsed as
+ * JSON when it is JSON.
+ */
+struct resp
+http(const char *method, const char *path, const char *body, size_t blen,
+    const char *const *hdrs)
+{
+	struct resp	 r;
+	char		 url[8192];
+	CURL		*c = curl_easy_init();
+	struct curl_slist *hl = NULL;
+	struct { char *p; size_t n; } b = { NULL, 0 }, h = { NULL, 0 };
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_ptr_nonnull(c);
+	snprintf(url, sizeof(url), "%s%s", getenv("BASE_URL"), path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)blen);
+	}
+	if (body != NULL && !has_header(hdrs, "Content-Type"))
+		hl = curl_slist_append(hl, "Content-Type: application/json");
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	for (; hdrs && *hdrs; hdrs++)
+		hl = curl_slist_append(hl, *hdrs);
+	hl = curl_slist_append(hl, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	r.body = b.p ? b.p : strdup("");
+	r.len = b.n;
+	r.hdrs = h.p ? h.p : strdup("");
+	r.hlen = h.n;
+	r.json = json_loadb(r.body, r.len, JSON_DECODE_ANY, NULL);
+	return r;
+}
+
+struct resp
+get(const char *path)
+{
+	return http("GET", path, NULL, 0, NULL);
+}
+
+struct resp
+send_json(const char *method, const char *path, const char *body)
+{
+	return http(method, path, body, strlen(body), NULL);
+}
+
+void
+resp_free(struct resp *r)
+{
+	free(r->body);
+	free(r->hdrs);
+	json_decref(r->json);
+}
+
+/* A response header's value (case-insensitive name), copied, or NULL. */
+char *
+header(const struct resp *r, const char *name)
+{
+	const char	*p = r->hdrs;
+	size_t		 n = strlen(name);
+
+	while ((p = strchr(p, '\n')) != NULL) {
+		p++;
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			const char *v = p + n + 1;
+
+			while (*v == ' ')
+				v++;
+			return strndup(v, strcspn(v, "\r\n"));
+		}
+	}
+	return NULL;
+}
+
+void
+assert_header(const struct resp *r, const char *name, const char *want)
+{
+	char *v = header(r, name);
+
+	ck_assert_msg(v != NULL, "no %s header in:\n%s", name, r->hdrs);
+	if (want != NULL)
+		ck_assert_str_eq(v, want);
+	free(v);
+}
+
+/* The {"detail": "..."} string of an error answer. */
+const char *
+detail(const struct resp *r)
+{
+	const char *d = json_string_value(json_object_get(r->json, "detail"));
+
+	ck_assert_msg(d != NULL, "no string detail in %s", r->body);
+	return d;
+}
+
+/* The first 422 detail item's type, loc and msg checked. */
+void
+assert_422(const struct resp *r, const char *type, const char *loc)
+{
+	json_t	*items = json_object_get(r->json, "detail"), *it;
+	size_t	 i;
+	char	*l;
+
+	ck_assert_msg(r->status == 422, "status %ld: %s", r->status, r->body);
+	ck_assert_msg(json_is_array(items) && json_array_size(items) > 0,
+	    "no detail list: %s", r->body);
+	json_array_foreach(items, i, it) {
+		l = json_dumps(json_object_get(it, "loc"), JSON_COMPACT);
+		if (strcmp(json_string_value(json_object_get(it, "type")),
+		    type) == 0 && strcmp(l, loc) == 0) {
+			ck_assert_ptr_nonnull(json_string_value(
+			    json_object_get(it, "msg")));
+			free(l);
+			return;
+		}
+		free(l);
+	}
+	ck_abort_msg("no %s at %s in %s", type, loc, r->body);
+}
+
+PGconn *
+db(void)
+{
+	PGconn *c = PQconnectdb(getenv("DB_URL"));
+
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "db: %s",
+	    PQerrorMessage(c));
+	return c;
+}
+
+/* The first value of a query's first row, as a long. */
+long
+db_long(const char *sql)
+{
+	PGconn		*c = db();
+	PGresult	*r = PQexec(c, sql);
+	long		 v;
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+	    PQerrorMessage(c));
+	v = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return v;
+}
+
+
+/* Runs a suite with the environment checked; the process exit status. */
+int
+run_suite(Suite *s)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	if (getenv("BASE_URL") == NULL || getenv("DB_URL") == NULL) {
+		fprintf(stderr, "BASE_URL and DB_URL must be set "
+		    "(run through tests/run-tests.sh)\n");
+		return 2;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed ? 1 : 0;
+}
