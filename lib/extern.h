@@ -5,6 +5,7 @@
 #define FPG_EXTERN_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <fcgiapp.h>
 
 #include "fastpg.h"
@@ -111,6 +112,8 @@ struct fpg_kv {
  */
 struct fpg_req {
 	FCGX_Request		*fr;
+	char			**envp;		/* CGI: NULL means environ */
+	FILE			*in, *out;	/* CGI: NULL means stdio */
 	struct fpg_db		*db;
 	const struct fpg_croute	*route;
 	struct fpg_arena	 arena;

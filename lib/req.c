@@ -16,10 +16,18 @@
 /* Drained past the limit before a kept connection is given up. */
 #define DRAIN_MAX	(64 * 1024 * 1024)
 
+/*
+ * A FastCGI/CGI parameter, or NULL.  Without libfcgi the parameters
+ * are r->envp when set (tests, fuzzing), else the process environment.
+ */
 const char *
 fpg_req_env(const struct fpg_req *r, const char *name)
 {
-	return r->fr ? FCGX_GetParam(name, r->fr->envp) : getenv(name);
+	if (r->fr)
+		return FCGX_GetParam(name, r->fr->envp);
+	if (r->envp)
+		return FCGX_GetParam(name, r->envp);
+	return getenv(name);
 }
 
 /* Reads up to n body bytes; 0 at the end, -1 on error. */
@@ -32,8 +40,8 @@ fpg_req_read(struct fpg_req *r, char *buf, size_t n)
 		n = INT32_MAX;
 	if (r->fr)
 		return FCGX_GetStr(buf, (int)n, r->fr->in);
-	got = fread(buf, 1, n, stdin);
-	return got == 0 && ferror(stdin) ? -1 : (int)got;
+	got = fread(buf, 1, n, r->in ? r->in : stdin);
+	return got == 0 && ferror(r->in ? r->in : stdin) ? -1 : (int)got;
 }
 
 /* Writes n bytes of response; -1 when the client has gone. */
@@ -44,7 +52,7 @@ fpg_req_write(struct fpg_req *r, const char *buf, size_t n)
 		return -1;
 	if (r->fr)
 		return FCGX_PutStr(buf, (int)n, r->fr->out) == (int)n ? 0 : -1;
-	return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
+	return fwrite(buf, 1, n, r->out ? r->out : stdout) == n ? 0 : -1;
 }
 
 /*
