@@ -110,6 +110,8 @@ migrate:
 SANBUILD = build/san
 test: deps
 	$(MAKE) all
+	@sh tests/check-exports.sh $(BUILD)
+	@sh tests/check-man.sh
 	$(MAKE) BUILD=$(SANBUILD) SANITIZE=address,undefined all unit-bins itest-bins
 	@bash tests/run-tests.sh $(SANBUILD)
 
@@ -143,9 +145,25 @@ install: all
 	if ls man/*.[0-9] >/dev/null 2>&1; then for m in man/*.[0-9]; do \
 	    s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
 	    install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done; fi
+	if [ -f man/links.txt ]; then install -d $(DESTDIR)$(PREFIX)/share/man/man3; \
+	    while read -r p f; do ln -sf $$p.3 $(DESTDIR)$(PREFIX)/share/man/man3/$$f.3; \
+	    done < man/links.txt; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libfastpg.* $(DESTDIR)$(PREFIX)/include/fastpg.h \
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/fastpg.pc $(DESTDIR)$(PREFIX)/bin/fastpg-validate
 	rm -rf $(DESTDIR)$(PREFIX)/libexec/fastpg
 	for m in man/*.[0-9]; do s=$${m##*.}; rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; done
+	if [ -f man/links.txt ]; then while read -r p f; do \
+	    rm -f $(DESTDIR)$(PREFIX)/share/man/man3/$$f.3; done < man/links.txt; fi
+
+# --- benchmarks ---
+.PHONY: bench-validate
+bench-validate: all
+	@bash bench/validate/run.sh
+
+# --- fuzzing ---
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
+.PHONY: fuzz

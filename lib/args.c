@@ -199,6 +199,7 @@ fpg_args_coerce(struct fpg_req *r, const json_t *schema, const char *where,
 {
 	enum kind	 k[6], ik[6];
 	size_t		 nk, nik, i, j;
+	json_int_t	 pos;
 	json_t		*obj, *v;
 	const json_t	*ps;
 
@@ -209,9 +210,6 @@ fpg_args_coerce(struct fpg_req *r, const json_t *schema, const char *where,
 	if ((obj = json_object()) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (json_object_get(obj, kv[i].key) != NULL &&
-		    !json_is_array(json_object_get(obj, kv[i].key)))
-			json_object_del(obj, kv[i].key);
 		ps = prop_schema(schema, kv[i].key);
 		nk = ps ? kinds(ps, k, 6) : 0;
 		if (nk > 0 && k[0] == K_ARRAY) {
@@ -223,18 +221,24 @@ fpg_args_coerce(struct fpg_req *r, const json_t *schema, const char *where,
 				continue;	/* collected below */
 			nik = is ? kinds(is, ik, 6) : 0;
 			arr = json_array();
-			for (j = i; j < n; j++) {
+			for (j = i, pos = 0; j < n; j++) {
 				if (strcmp(kv[j].key, kv[i].key) != 0)
 					continue;
+				/* loc names the value's place in the query */
 				v = convert(kv[j].val, ik, nik, where,
-				    kv[i].key, (json_int_t)json_array_size(arr),
-				    errs);
+				    kv[i].key, pos++, errs);
 				if (v != NULL)
 					json_array_append_new(arr, v);
 			}
 			json_object_set_new(obj, kv[i].key, arr);
 			continue;
 		}
+		/* The last value wins: earlier ones are not even read. */
+		for (j = i + 1; j < n; j++)
+			if (strcmp(kv[j].key, kv[i].key) == 0)
+				break;
+		if (j < n)
+			continue;
 		/* A value that does not convert is left out; its error
 		 * stands for it (fpg_req drops a "missing" behind it). */
 		v = convert(kv[i].val, k, nk, where, kv[i].key, -1, errs);

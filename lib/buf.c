@@ -37,7 +37,8 @@ fpg_arena_alloc(struct fpg_arena *a, size_t len)
 	if (c == NULL || c->size - c->used < need) {
 		size_t sz = need > CHUNK ? need : CHUNK;
 
-		if ((c = malloc(sizeof(*c) + sz)) == NULL)
+		if (sz > SIZE_MAX - sizeof(*c) ||
+		    (c = malloc(sizeof(*c) + sz)) == NULL)
 			return NULL;
 		c->used = 0;
 		c->size = sz;
@@ -114,17 +115,31 @@ fpg_buf_puts(struct fpg_buf *b, const char *s)
 void
 fpg_buf_printf(struct fpg_buf *b, const char *fmt, ...)
 {
-	char	 tmp[512];
+	char	 tmp[512], *big;
 	va_list	 ap;
 	int	 n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
+	if (n < 0) {
 		b->oom = 1;
-	else
+		return;
+	}
+	if ((size_t)n < sizeof(tmp)) {
 		fpg_buf_put(b, tmp, (size_t)n);
+		return;
+	}
+	/* Longer than the stack buffer: format again into the heap. */
+	if ((big = malloc((size_t)n + 1)) == NULL) {
+		b->oom = 1;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	fpg_buf_put(b, big, (size_t)n);
+	free(big);
 }
 
 void

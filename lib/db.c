@@ -4,10 +4,13 @@
  * A lost connection is an operational state: requests get 503 at once
  * while the connection comes back by itself, with backoff.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "extern.h"
 
@@ -132,12 +135,42 @@ fpg_db_connect(struct fpg_db *db)
 	return 0;
 }
 
-/* A usable connection, or -1 at once while the backoff runs. */
+/*
+ * A usable connection, or -1 at once while the backoff runs.  An idle
+ * connection has nothing to say: if its socket is readable, the server
+ * has closed it or is about to (a restart sends 57P01 first), so it is
+ * replaced before a statement is lost on it.  One poll(2), no wait.
+ */
 static int
 ensure(struct fpg_db *db)
 {
-	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
-		return 0;
+	struct pollfd p;
+
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK) {
+		p.fd = PQsocket(db->conn);
+		p.events = POLLIN;
+		p.revents = 0;
+		if (poll(&p, 1, 0) <= 0)
+			return 0;
+		if (PQconsumeInput(db->conn) && PQstatus(db->conn) ==
+		    CONNECTION_OK && (p.revents & (POLLHUP | POLLERR)) == 0) {
+			PGresult *res;
+			int bad = 0;
+
+			/* a notice of termination arrives as a result */
+			while (!PQisBusy(db->conn) &&
+			    (res = PQgetResult(db->conn)) != NULL) {
+				bad = 1;
+				PQclear(res);
+			}
+			if (!bad)
+				return 0;
+		}
+		fpg_log(FPG_LOG_INFO, "database: connection closed by the "
+		    "server, reconnecting");
+		fpg_db_close(db);
+		db->next_try = 0;
+	}
 	fpg_db_close(db);
 	if (fpg_now_us() < db->next_try)
 		return -1;
@@ -156,6 +189,73 @@ record(struct fpg_req *r, const PGresult *res, const char *fallback)
 	snprintf(r->sqlstate, sizeof(r->sqlstate), "%s", st ? st : fallback);
 	snprintf(r->constraint, sizeof(r->constraint), "%s", c ? c : "");
 	snprintf(r->table, sizeof(r->table), "%s", t ? t : "");
+	r->message[0] = r->hint[0] = '\0';
+	if (strncmp(r->sqlstate, "FP", 2) == 0 && res != NULL) {
+		const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		const char *h = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+
+		snprintf(r->message, sizeof(r->message), "%s", m ? m : "");
+		snprintf(r->hint, sizeof(r->hint), "%s", h ? h : "");
+	}
+}
+
+/*
+ * Sends one statement and waits for its result, at most the statement
+ * timeout plus 2 s: PostgreSQL enforces statement_timeout itself, and
+ * this bound only fires when the server does not answer at all (hung,
+ * stopped, a dead peer on a socket with no keepalive).  Returns the
+ * result, or NULL when nothing came back: *timedout is then 1 past
+ * the deadline, -1 when the statement could not even be sent.
+ */
+static PGresult *
+exec_bounded(PGconn *c, const char *name, const char *sql, int n,
+    const char *const *vals, int *timedout)
+{
+	PGresult	*res = NULL, *next;
+	int64_t		 deadline = 0, left;
+	long		 tmo = fpg_app.conf.statement_timeout;
+	struct pollfd	 p;
+	int		 ok;
+
+	*timedout = 0;
+	if (name == NULL)
+		ok = PQsendQuery(c, sql);
+	else if (fpg_app.conf.prepare)
+		ok = PQsendQueryPrepared(c, name, n, vals, NULL, NULL, 0);
+	else
+		ok = PQsendQueryParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+	if (!ok) {
+		*timedout = -1;		/* not sent: safe to try again */
+		return NULL;
+	}
+	if (tmo > 0)
+		deadline = fpg_now_us() + (int64_t)(tmo + 2000) * 1000;
+	for (;;) {
+		while (PQisBusy(c)) {
+			left = deadline ? (deadline - fpg_now_us()) / 1000 : -1;
+			if (deadline && left <= 0) {
+				*timedout = 1;
+				PQclear(res);
+				return NULL;
+			}
+			p.fd = PQsocket(c);
+			p.events = POLLIN;
+			if (poll(&p, 1, left > INT32_MAX ? INT32_MAX :
+			    (int)left) < 0 && errno != EINTR)
+				break;
+			if (!PQconsumeInput(c))
+				break;
+		}
+		if ((next = PQgetResult(c)) == NULL)
+			break;
+		if (res == NULL)
+			res = next;	/* one statement: keep its result */
+		else
+			PQclear(next);
+		if (PQstatus(c) == CONNECTION_BAD)
+			break;
+	}
+	return res;
 }
 
 static const char *
@@ -180,7 +280,7 @@ run(struct fpg_req *r, const char *name, const char *sql, int n,
 {
 	struct fpg_db	*db = r->db;
 	PGresult	*res;
-	int		 tries = 0, st;
+	int		 tries = 0, retries = 0, st, timedout;
 	enum fpg_log_level lvl;
 	char		 what[128];
 
@@ -194,12 +294,21 @@ again:
 		record(r, NULL, "08006");
 		return NULL;
 	}
-	if (name == NULL)
-		res = PQexec(db->conn, sql);
-	else if (fpg_app.conf.prepare)
-		res = PQexecPrepared(db->conn, name, n, vals, NULL, NULL, 0);
-	else
-		res = PQexecParams(db->conn, sql, n, NULL, vals, NULL, NULL, 0);
+	res = exec_bounded(db->conn, name, sql, n, vals, &timedout);
+	if (timedout == -1 && tries++ == 0 && !r->in_tx) {
+		fpg_db_close(db);
+		db->next_try = 0;
+		goto again;
+	}
+	if (timedout == 1) {
+		fpg_log(FPG_LOG_ERROR, "%s: no answer from the database "
+		    "within the statement timeout (id=%s)", name ? name : sql,
+		    r->id);
+		fpg_db_close(db);
+		record(r, NULL, "57014");
+		r->in_tx = 0;
+		return NULL;
+	}
 	switch (PQresultStatus(res)) {
 	case PGRES_TUPLES_OK:
 	case PGRES_COMMAND_OK:
@@ -207,7 +316,7 @@ again:
 	default:
 		break;
 	}
-	if (PQstatus(db->conn) == CONNECTION_BAD) {
+	if (res == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
 		fpg_log(FPG_LOG_WARN, "database: connection lost (id=%s)",
 		    r->id);
 		PQclear(res);
@@ -222,6 +331,17 @@ again:
 		return NULL;
 	}
 	record(r, res, "XX000");
+	/*
+	 * A serialization failure or deadlock rolled the statement back
+	 * whole: outside a transaction it is safe to run it again.
+	 */
+	if (!r->in_tx && retries < 3 && (strcmp(r->sqlstate, "40001") == 0 ||
+	    strcmp(r->sqlstate, "40P01") == 0)) {
+		PQclear(res);
+		retries++;
+		usleep((useconds_t)(5000 * retries + (fpg_now_us() % 5000)));
+		goto again;
+	}
 	st = fpg_db_status(r->sqlstate);
 	lvl = st >= 500 ? FPG_LOG_ERROR : FPG_LOG_INFO;
 	snprintf(what, sizeof(what), "%s (id=%s)", name ? name : sql, r->id);
@@ -244,9 +364,79 @@ fpg_exec(struct fpg_req *r, const char *stmt, int nparams,
 }
 
 /*
- * Runs stmt, which yields one JSON text column, and sends its first
- * row with status; no row (or NULL) is 404.  Returns 0, or -1 if the
- * statement failed (the failure is answered after the handler).
+ * Weak comparison (RFC 9110 8.8.3.2) of etag against an If-None-Match
+ * list: "*" or comma-separated tags, each maybe W/-prefixed.
+ */
+static int
+etag_listed(const char *list, const char *etag)
+{
+	const char	*p = list, *e;
+	size_t		 el;
+
+	if (strncmp(etag, "W/", 2) == 0)
+		etag += 2;
+	el = strlen(etag);
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (*p != '"' || (e = strchr(p + 1, '"')) == NULL)
+			return 0;
+		if ((size_t)(e + 1 - p) == el && strncmp(p, etag, el) == 0)
+			return 1;
+		p = e + 1;
+	}
+	return 0;
+}
+
+/*
+ * Sends a statement's result: the first column of the first row is the
+ * JSON body (no row, or NULL: 404).  Every further column is a response
+ * header named after the column ("ETag", "Location"); NULL ones are left
+ * out, and a column named "status" sets the status instead.  A GET whose
+ * If-None-Match lists the ETag gets 304 without a body.
+ */
+int
+fpg_send_result(struct fpg_req *r, int status, const PGresult *res)
+{
+	const char	*etag = NULL, *inm;
+	int		 i;
+	long long	 st;
+
+	if (PQntuples(res) == 0 || PQnfields(res) == 0 ||
+	    PQgetisnull(res, 0, 0))
+		return fpg_send_error(r, 404, "Not Found");
+	for (i = 1; i < PQnfields(res); i++) {
+		const char *name = PQfname(res, i), *v;
+
+		if (PQgetisnull(res, 0, i))
+			continue;
+		v = PQgetvalue(res, 0, i);
+		if (strcmp(name, "status") == 0) {
+			if (fpg_strtonum(v, 200, 599, &st) == 0)
+				status = (int)st;
+			continue;
+		}
+		if (strcasecmp(name, "ETag") == 0)
+			etag = v;
+		fpg_set_header(r, name, v);
+	}
+	if (etag != NULL && status == 200 && (strcmp(r->method, "GET") == 0 ||
+	    strcmp(r->method, "HEAD") == 0) &&
+	    (inm = fpg_header(r, "If-None-Match")) != NULL &&
+	    etag_listed(inm, etag))
+		return fpg_send_empty(r, 304);
+	return fpg_send(r, status, PQgetvalue(res, 0, 0),
+	    (size_t)PQgetlength(res, 0, 0));
+}
+
+/*
+ * Runs stmt and sends its result with fpg_send_result().  Returns 0,
+ * or -1 if the statement failed (the failure is answered after the
+ * handler returns).
  */
 int
 fpg_send_row(struct fpg_req *r, int status, const char *stmt, int nparams,
@@ -257,12 +447,7 @@ fpg_send_row(struct fpg_req *r, int status, const char *stmt, int nparams,
 
 	if ((res = fpg_exec(r, stmt, nparams, values)) == NULL)
 		return -1;
-	if (PQntuples(res) == 0 || PQnfields(res) == 0 ||
-	    PQgetisnull(res, 0, 0))
-		rc = fpg_send_error(r, 404, "Not Found");
-	else
-		rc = fpg_send(r, status, PQgetvalue(res, 0, 0),
-		    (size_t)PQgetlength(res, 0, 0));
+	rc = fpg_send_result(r, status, res);
 	PQclear(res);
 	return rc;
 }
@@ -348,6 +533,11 @@ fpg_constraint(const struct fpg_req *r)
 int
 fpg_db_status(const char *s)
 {
+	/* FPnnn: raised by the application's SQL for HTTP status nnn. */
+	if (s != NULL && s[0] == 'F' && s[1] == 'P' && s[2] >= '4' &&
+	    s[2] <= '5' && s[3] >= '0' && s[3] <= '9' && s[4] >= '0' &&
+	    s[4] <= '9' && s[5] == '\0')
+		return (s[2] - '0') * 100 + (s[3] - '0') * 10 + (s[4] - '0');
 	if (s == NULL || strncmp(s, "08", 2) == 0 || strncmp(s, "53", 2) == 0 ||
 	    strncmp(s, "57P0", 4) == 0 || strcmp(s, "25006") == 0 ||
 	    strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0 ||
@@ -390,6 +580,31 @@ constraint_field(struct fpg_req *r)
 	return NULL;
 }
 
+/*
+ * An FPnnn error's answer: its message, written by the application for
+ * the client.  FP422 takes FastAPI's list shape, with the loc from the
+ * HINT ("query.after" -> ["query","after"]).
+ */
+static int
+send_app_error(struct fpg_req *r, int st)
+{
+	json_t	*loc, *e;
+	char	*p, *dot;
+
+	if (st != 422)
+		return fpg_send_error(r, st, r->message);
+	loc = json_array();
+	for (p = r->hint[0] ? r->hint : (char *)(uintptr_t)"body"; p; p = dot) {
+		if ((dot = strchr(p, '.')) != NULL)
+			*dot++ = '\0';
+		json_array_append_new(loc, json_string(p));
+	}
+	e = json_pack("[{s:s, s:o, s:s}]", "type", "value_error", "loc", loc,
+	    "msg", r->message);
+	return e ? fpg_send_validation(r, e) : fpg_send_error(r, 500,
+	    "Internal Server Error");
+}
+
 /* Answers the remembered database failure; never shows its text. */
 int
 fpg_send_db_error(struct fpg_req *r)
@@ -398,6 +613,9 @@ fpg_send_db_error(struct fpg_req *r)
 	const char	*field = constraint_field(r);
 	char		 msg[160];
 
+	if (strncmp(r->sqlstate, "FP", 2) == 0 && st != 500 &&
+	    r->message[0] != '\0')
+		return send_app_error(r, st);
 	switch (st) {
 	case 409:
 		if (strcmp(r->sqlstate, "23505") == 0 && field)

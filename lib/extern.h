@@ -139,6 +139,8 @@ struct fpg_req {
 	char			 sqlstate[6];
 	char			 constraint[64];
 	char			 table[64];
+	char			 message[256];	/* FPnnn errors only */
+	char			 hint[64];	/* FPnnn errors only */
 	int			 in_tx;
 };
 

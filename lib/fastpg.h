@@ -62,9 +62,9 @@ struct fpg_route {
 	const char	*method;
 	const char	*path;
 	fpg_handler	 handler;
-	const char	*path_schema;	/* may be NULL */
-	const char	*query_schema;	/* may be NULL: no query parameters */
-	const char	*body_schema;	/* may be NULL: no body */
+	const char	*path_schema;	/* NULL: {params} stay strings */
+	const char	*query_schema;	/* NULL: not validated, read raw */
+	const char	*body_schema;	/* NULL: no body is read */
 };
 
 /*
@@ -109,6 +109,13 @@ int		 fpg_send_error(struct fpg_req *, int status,
 		    const char *detail);
 int		 fpg_send_empty(struct fpg_req *, int status);
 int		 fpg_answered(const struct fpg_req *);
+int		 fpg_send_result(struct fpg_req *, int status,
+		    const PGresult *);
+const char	*fpg_etag(struct fpg_req *, const char *header);
+int		 fpg_link_next(struct fpg_req *, const char *param,
+		    const char *value);
+const char	*fpg_query_text(struct fpg_req *);
+int		 fpg_send_page(struct fpg_req *, const char *stmt);
 
 /* Database: the calling worker's persistent connection. */
 PGresult	*fpg_exec(struct fpg_req *, const char *stmt, int nparams,

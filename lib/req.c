@@ -389,23 +389,43 @@ validate(struct fpg_req *r)
 			    cr->segs[i] + 1, l > 2 ? l - 2 : 0);
 			pargs[np++].val = r->segs[i];
 		}
-	if (fpg_args_coerce(r, cr->path_json, "path", pargs, np,
-	    &r->path_args, errs) == -1 ||
-	    check_part(cr->path_schema, r->path_args, "path", errs) == -1 ||
+	/* Without a path schema the {params} are plain strings. */
+	if (cr->path_json == NULL && np > 0) {
+		if ((r->path_args = json_object()) == NULL)
+			goto oom;
+		for (i = 0; i < np; i++) {
+			json_t *v = json_string(pargs[i].val);
+
+			if (v == NULL) {	/* not UTF-8 */
+				json_array_append_new(errs, json_pack(
+				    "{s:s, s:[s, s], s:s, s:s}", "type",
+				    "string_unicode", "loc", "path",
+				    pargs[i].key, "msg", "Input should be a "
+				    "valid string, unable to parse raw data "
+				    "as a unicode string", "input", ""));
+				continue;
+			}
+			json_object_set_new(r->path_args, pargs[i].key, v);
+		}
+	} else if (fpg_args_coerce(r, cr->path_json, "path", pargs, np,
+	    &r->path_args, errs) == -1)
+		goto oom;
+	if (check_part(cr->path_schema, r->path_args, "path", errs) == -1 ||
 	    fpg_args_coerce(r, cr->query_json, "query", r->query, r->nquery,
 	    &r->query_args, errs) == -1 ||
 	    check_part(cr->query_schema, r->query_args, "query", errs) == -1 ||
-	    check_part(cr->body_schema, r->body_json, "body", errs) == -1) {
-		json_decref(errs);
-		fpg_send_error(r, 500, "Internal Server Error");
-		return -1;
-	}
+	    check_part(cr->body_schema, r->body_json, "body", errs) == -1)
+		goto oom;
 	if (json_array_size(errs) > 0) {
 		fpg_send_validation(r, errs);
 		return -1;
 	}
 	json_decref(errs);
 	return 0;
+oom:
+	json_decref(errs);
+	fpg_send_error(r, 500, "Internal Server Error");
+	return -1;
 }
 
 /*
@@ -573,7 +593,7 @@ fpg_arg(struct fpg_req *r, const char *name)
 		    json_integer_value(v));
 		break;
 	case JSON_REAL:
-		snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
+		snprintf(tmp, sizeof(tmp), "%.15g", json_real_value(v));
 		break;
 	case JSON_TRUE:
 		return "true";
@@ -605,4 +625,149 @@ fpg_body_text(const struct fpg_req *r, size_t *len)
 	if (len != NULL)
 		*len = r->bodylen;
 	return r->body;
+}
+
+/*
+ * The opaque value of the first entity-tag in a request header such as
+ * If-Match: W/"12" and "12" give 12; "*" gives "*"; NULL when the
+ * header is absent, "" when it is malformed (which matches nothing).
+ */
+const char *
+fpg_etag(struct fpg_req *r, const char *name)
+{
+	const char	*v = fpg_header(r, name), *e;
+
+	if (v == NULL)
+		return NULL;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (*v == '*')
+		return "*";
+	if (strncmp(v, "W/", 2) == 0)
+		v += 2;
+	if (*v != '"' || (e = strchr(v + 1, '"')) == NULL)
+		return "";
+	return fpg_arena_strndup(&r->arena, v + 1, (size_t)(e - v - 1));
+}
+
+/* Percent-encodes what is not unreserved (RFC 3986) into b. */
+static void
+pct_encode(struct fpg_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			fpg_buf_put(b, s, 1);
+		else {
+			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			fpg_buf_put(b, esc, 3);
+		}
+	}
+}
+
+/*
+ * Sets Link: <URL>; rel="next" (RFC 8288), URL being this request's
+ * path and query string with param set to value: the next page of a
+ * keyset-paginated list.  The other parameters are kept as sent.
+ */
+int
+fpg_link_next(struct fpg_req *r, const char *param, const char *value)
+{
+	const char	*uri = fpg_req_env(r, "REQUEST_URI");
+	const char	*qs = fpg_req_env(r, "QUERY_STRING"), *p, *amp;
+	struct fpg_buf	 b = { .max = FPG_HDRS_MAX };
+	char		 key[128];
+	size_t		 klen, n = 0;
+	int		 rc;
+
+	fpg_buf_put(&b, "<", 1);
+	if (uri != NULL && *uri != '\0')
+		fpg_buf_put(&b, uri, strcspn(uri, "?#"));
+	else
+		fpg_buf_puts(&b, r->path ? r->path : "/");
+	fpg_buf_put(&b, "?", 1);
+	for (p = qs ? qs : ""; *p; p = *amp ? amp + 1 : amp) {
+		amp = p + strcspn(p, "&");
+		klen = strcspn(p, "=&");
+		if (klen < sizeof(key)) {
+			memcpy(key, p, klen);
+			key[klen] = '\0';
+			if (fpg_pct_decode(key, klen, 1, &klen) == 0 &&
+			    strcmp(key, param) == 0)
+				continue;
+		}
+		if (amp == p)
+			continue;
+		if (n++)
+			fpg_buf_put(&b, "&", 1);
+		fpg_buf_put(&b, p, (size_t)(amp - p));
+	}
+	if (n)
+		fpg_buf_put(&b, "&", 1);
+	pct_encode(&b, param);
+	fpg_buf_put(&b, "=", 1);
+	pct_encode(&b, value);
+	fpg_buf_puts(&b, ">; rel=\"next\"");
+	rc = b.oom ? -1 : fpg_set_header(r, "Link", b.p);
+	fpg_buf_free(&b);
+	return rc;
+}
+
+/*
+ * The validated query parameters as one JSON object text (typed,
+ * defaults applied) for a single jsonb statement parameter; "{}" when
+ * the route has no query schema.
+ */
+const char *
+fpg_query_text(struct fpg_req *r)
+{
+	char		*s;
+	const char	*c;
+
+	if (r->query_args == NULL)
+		return "{}";
+	/* 15 digits: "9.99" stays 9.99, not 9.9900000000000002. */
+	if ((s = json_dumps(r->query_args, JSON_COMPACT |
+	    JSON_REAL_PRECISION(15))) == NULL)
+		return NULL;
+	c = fpg_arena_strndup(&r->arena, s, strlen(s));
+	free(s);
+	return c;
+}
+
+/*
+ * Sends one page of a keyset-paginated list: stmt takes the validated
+ * query (fpg_query_text) as its one parameter and yields the page as a
+ * JSON array and the next page's cursor (NULL on the last page), which
+ * becomes a Link rel="next" with the cursor as ?after=.  Returns 0, or
+ * -1 if the statement failed (answered after the handler).
+ */
+int
+fpg_send_page(struct fpg_req *r, const char *stmt)
+{
+	const char	*p[1];
+	PGresult	*res;
+	int		 rc;
+
+	if ((p[0] = fpg_query_text(r)) == NULL)
+		return fpg_send_error(r, 500, "Internal Server Error");
+	if ((res = fpg_exec(r, stmt, 1, p)) == NULL)
+		return -1;
+	if (PQntuples(res) != 1 || PQnfields(res) < 2 ||
+	    PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		return fpg_send_error(r, 500, "Internal Server Error");
+	}
+	if (!PQgetisnull(res, 0, 1))
+		fpg_link_next(r, "after", PQgetvalue(res, 0, 1));
+	rc = fpg_send(r, 200, PQgetvalue(res, 0, 0),
+	    (size_t)PQgetlength(res, 0, 0));
+	PQclear(res);
+	return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "extern.h"
 
@@ -50,6 +51,11 @@ fpg_set_header(struct fpg_req *r, const char *name, const char *value)
 
 	if (r->answered || *name == '\0' || strspn(name, "ABCDEFGHIJKLMNOPQRS"
 	    "TUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(name))
+		return -1;
+	/* The library's own: one Status line, one type, one request id. */
+	if (strcasecmp(name, "Status") == 0 ||
+	    strcasecmp(name, "Content-Type") == 0 ||
+	    strcasecmp(name, "X-Request-ID") == 0)
 		return -1;
 	for (p = value; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)

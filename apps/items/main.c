@@ -3,13 +3,17 @@
  * and delete items.  The library has parsed and validated everything
  * against the schemas beside this file before a handler runs; the
  * handlers only bind the values to their statements.  PostgreSQL
- * serialises the rows (item_json in sql/001_items.sql), so prices and
- * attributes come back exactly as they were stored.
+ * serialises the rows (item_json, item_page in sql/), so prices and
+ * attributes come back exactly as they were stored, and builds each
+ * list page with its keyset cursor.
  */
+#include <string.h>
+
 #include <fastpg.h>
 
 #include "schemas.h"	/* SCHEMA_<name> for each <name>.json here */
 
+/* Each statement's first column is the body; the others are headers. */
 static const struct fpg_stmt stmts[] = {
 	{ "item_create",
 	  "INSERT INTO items (sku, name, description, price, stock, attributes)"
@@ -17,26 +21,35 @@ static const struct fpg_stmt stmts[] = {
 	  "  coalesce(x.stock, 0), coalesce(x.attributes, '{}')"
 	  " FROM jsonb_to_record($1::jsonb) AS x(sku text, name text,"
 	  "  description text, price numeric, stock integer, attributes jsonb)"
-	  " RETURNING item_json(items)" },
-	{ "item_get", "SELECT item_json(i) FROM items i WHERE i.id = $1" },
-	{ "item_list",
-	  "SELECT coalesce(json_agg(item_json(i) ORDER BY i.id), '[]')"
-	  " FROM (SELECT * FROM items ORDER BY id LIMIT $1 OFFSET $2) i" },
-	/* JSON merge patch: a field present replaces, absent keeps. */
+	  " RETURNING item_json(items), '\"' || version || '\"' AS \"ETag\","
+	  "  '/items/' || id AS \"Location\"" },
+	{ "item_get",
+	  "SELECT item_json(i), '\"' || i.version || '\"' AS \"ETag\""
+	  " FROM items i WHERE i.id = $1" },
+	{ "item_list", "SELECT * FROM item_page($1::jsonb)" },
+	/*
+	 * JSON merge patch: a field present replaces, absent keeps.  With
+	 * If-Match ($3) only the version it names is updated; a concurrent
+	 * update re-checks the version, so of two clients that read the
+	 * same version exactly one wins.  The other gets 412.
+	 */
 	{ "item_patch",
-	  "UPDATE items SET"
-	  " sku = CASE WHEN $2::jsonb ? 'sku' THEN $2::jsonb->>'sku' ELSE sku END,"
-	  " name = CASE WHEN $2::jsonb ? 'name' THEN $2::jsonb->>'name' ELSE name END,"
-	  " description = CASE WHEN $2::jsonb ? 'description'"
-	  "  THEN $2::jsonb->>'description' ELSE description END,"
-	  " price = CASE WHEN $2::jsonb ? 'price'"
-	  "  THEN ($2::jsonb->>'price')::numeric ELSE price END,"
-	  " stock = CASE WHEN $2::jsonb ? 'stock'"
-	  "  THEN ($2::jsonb->>'stock')::integer ELSE stock END,"
-	  " attributes = CASE WHEN $2::jsonb ? 'attributes'"
-	  "  THEN $2::jsonb->'attributes' ELSE attributes END,"
-	  " updated_at = now()"
-	  " WHERE id = $1 RETURNING item_json(items)" },
+	  "WITH p AS (SELECT $2::jsonb AS j), u AS (UPDATE items SET"
+	  " sku = CASE WHEN j ? 'sku' THEN j->>'sku' ELSE sku END,"
+	  " name = CASE WHEN j ? 'name' THEN j->>'name' ELSE name END,"
+	  " description = CASE WHEN j ? 'description'"
+	  "  THEN j->>'description' ELSE description END,"
+	  " price = CASE WHEN j ? 'price' THEN (j->>'price')::numeric ELSE price END,"
+	  " stock = CASE WHEN j ? 'stock' THEN (j->>'stock')::integer ELSE stock END,"
+	  " attributes = CASE WHEN j ? 'attributes' THEN j->'attributes'"
+	  "  ELSE attributes END,"
+	  " version = version + 1, updated_at = now()"
+	  " FROM p WHERE id = $1 AND ($3::text IS NULL OR version::text = $3)"
+	  " RETURNING item_json(items) AS body,"
+	  "  '\"' || version || '\"' AS etag)"
+	  " SELECT body, etag AS \"ETag\", NULL::int AS status FROM u"
+	  " UNION ALL SELECT '{\"detail\":\"Precondition Failed\"}', NULL, 412"
+	  " FROM items i WHERE i.id = $1 AND NOT EXISTS (SELECT FROM u)" },
 	{ "item_delete", "DELETE FROM items WHERE id = $1 RETURNING id" },
 	{ NULL, NULL }
 };
@@ -54,23 +67,23 @@ get(struct fpg_req *r)
 {
 	const char *p[] = { fpg_arg(r, "id") };
 
-	fpg_send_row(r, 200, "item_get", 1, p);
+	fpg_send_row(r, 200, "item_get", 1, p);	/* 304 on If-None-Match */
 }
 
 static void
 list(struct fpg_req *r)
 {
-	const char *p[] = { fpg_arg(r, "limit"), fpg_arg(r, "offset") };
-
-	fpg_send_row(r, 200, "item_list", 2, p);
+	fpg_send_page(r, "item_list");	/* the page, and Link rel="next" */
 }
 
 static void
 patch(struct fpg_req *r)
 {
-	const char *p[] = { fpg_arg(r, "id"), fpg_body_text(r, NULL) };
+	const char *match = fpg_etag(r, "If-Match");
+	const char *p[] = { fpg_arg(r, "id"), fpg_body_text(r, NULL),
+	    match && strcmp(match, "*") ? match : NULL };
 
-	fpg_send_row(r, 200, "item_patch", 2, p);
+	fpg_send_row(r, 200, "item_patch", 3, p);
 }
 
 static void
@@ -80,7 +93,7 @@ delete(struct fpg_req *r)
 	PGresult	*res = fpg_exec(r, "item_delete", 1, p);
 
 	if (res == NULL)
-		return;		/* the library answers the database error */
+		return;		/* the library answers: 409 if referenced */
 	if (PQntuples(res) == 0)
 		fpg_send_error(r, 404, "Not Found");
 	else

@@ -1,0 +1,37 @@
+/*
+ * health -- GET /healthz for load balancers: 200 when the database
+ * answers a trivial query, 503 otherwise.  Cheap: one prepared SELECT
+ * on a kept connection; while the database is down the library fails
+ * it at once (no connect attempt during the backoff).
+ */
+#include <fastpg.h>
+
+static const struct fpg_stmt stmts[] = {
+	{ "ping", "SELECT '{\"status\":\"ok\",\"database\":\"ok\"}'" },
+	{ NULL, NULL }
+};
+
+static void
+healthz(struct fpg_req *r)
+{
+	static const char down[] =
+	    "{\"status\":\"unavailable\",\"database\":\"unreachable\"}";
+
+	if (fpg_send_row(r, 200, "ping", 0, NULL) == -1) {
+		fpg_set_header(r, "Retry-After", "1");
+		fpg_send(r, 503, down, sizeof(down) - 1);
+	}
+}
+
+static const struct fpg_route routes[] = {
+	{ "GET", "/healthz", healthz, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL }
+};
+
+static const struct fpg_resource health = { "health", routes, stmts };
+
+int
+main(int argc, char *argv[])
+{
+	return fpg_main(&health, argc, argv);
+}

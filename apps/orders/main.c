@@ -1,0 +1,65 @@
+/*
+ * orders -- the example shop's orders.  An order takes stock from its
+ * items in one transaction: one call of order_create() in
+ * sql/003_orders.sql, which the library retries on a serialization
+ * failure or deadlock.  Its answer (body, status, Location) comes from
+ * SQL, so an Idempotency-Key replay returns exactly the first answer.
+ */
+#include <fastpg.h>
+
+#include "schemas.h"	/* SCHEMA_<name> for each <name>.json here */
+
+static const struct fpg_stmt stmts[] = {
+	{ "order_create", "SELECT * FROM order_create($1::jsonb, $2)" },
+	{ "order_get", "SELECT order_json($1)" },
+	{ "order_list", "SELECT * FROM order_page($1::jsonb)" },
+	{ "order_cancel", "SELECT * FROM order_cancel($1)" },
+	{ NULL, NULL }
+};
+
+static void
+create(struct fpg_req *r)
+{
+	const char *p[] = { fpg_body_text(r, NULL),
+	    fpg_header(r, "Idempotency-Key") };
+
+	fpg_send_row(r, 201, "order_create", 2, p);
+}
+
+static void
+get(struct fpg_req *r)
+{
+	const char *p[] = { fpg_arg(r, "id") };
+
+	fpg_send_row(r, 200, "order_get", 1, p);
+}
+
+static void
+list(struct fpg_req *r)
+{
+	fpg_send_page(r, "order_list");	/* the page, and Link rel="next" */
+}
+
+static void
+cancel(struct fpg_req *r)
+{
+	const char *p[] = { fpg_arg(r, "id") };
+
+	fpg_send_row(r, 200, "order_cancel", 1, p);
+}
+
+static const struct fpg_route routes[] = {
+	{ "POST", "/orders", create, NULL, NULL, SCHEMA_order_create },
+	{ "GET", "/orders", list, NULL, SCHEMA_order_list, NULL },
+	{ "GET", "/orders/{id}", get, SCHEMA_order_id, NULL, NULL },
+	{ "POST", "/orders/{id}/cancel", cancel, SCHEMA_order_id, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL }
+};
+
+static const struct fpg_resource orders = { "orders", routes, stmts };
+
+int
+main(int argc, char *argv[])
+{
+	return fpg_main(&orders, argc, argv);
+}
