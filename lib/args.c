@@ -210,6 +210,17 @@ fpg_args_coerce(struct fpg_req *r, const json_t *schema, const char *where,
 	if ((obj = json_object()) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
+		json_t *kt = json_string(kv[i].key);
+
+		if (kt == NULL) {
+			/* A key that is not UTF-8 cannot even be named. */
+			json_array_append_new(errs, json_pack("{s:s, s:[s], "
+			    "s:s, s:s}", "type", "string_unicode", "loc", where,
+			    "msg", "Parameter names should be valid UTF-8",
+			    "input", ""));
+			continue;
+		}
+		json_decref(kt);
 		ps = prop_schema(schema, kv[i].key);
 		nk = ps ? kinds(ps, k, 6) : 0;
 		if (nk > 0 && k[0] == K_ARRAY) {

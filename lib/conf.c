@@ -43,9 +43,9 @@ fpg_strtonum(const char *s, long long min, long long max, long long *out)
  * Returns 1 for a pair, 0 for a blank or comment line, -1 if malformed.
  */
 int
-fpg_conf_parse_line(const char *line, char **key, char **val)
+fpg_conf_parse_line(char *line, char **key, char **val)
 {
-	char	*s = (char *)(uintptr_t)line, *e, *k;
+	char	*s = line, *e, *k;
 	size_t	 len;
 
 	while (isspace((unsigned char)*s))

@@ -51,7 +51,7 @@ struct fpg_conf {
 
 int	 fpg_conf_load(struct fpg_conf *, const char *envfile,
 	    char *err, size_t errsz);
-int	 fpg_conf_parse_line(const char *line, char **key, char **val);
+int	 fpg_conf_parse_line(char *line, char **key, char **val);
 void	 fpg_conf_free(struct fpg_conf *);
 int	 fpg_strtonum(const char *, long long min, long long max,
 	    long long *out);
