@@ -24,11 +24,11 @@ LDLIBS_LIB = -lfcgi -lpq -ljansson -lpcre2-8 -lpthread
 SANLD	= $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 RPATH	= -Wl,-rpath,'$$ORIGIN/../lib'
 
-LIB_SRCS := $(filter-out lib/fastpg-validate.c,$(wildcard lib/*.c))
+LIB_SRCS := $(filter-out lib/fastpg-%.c,$(wildcard lib/*.c))
 LIB_OBJS := $(LIB_SRCS:lib/%.c=$(BUILD)/obj/lib/%.o)
 APPS	:= $(notdir $(wildcard apps/*))
 APP_BINS := $(APPS:%=$(BUILD)/bin/%)
-TOOLS	:= $(BUILD)/bin/fastpg-validate
+TOOLS	:= $(BUILD)/bin/fastpg-validate $(BUILD)/bin/fastpg-openapi
 UNIT_SRCS := $(wildcard tests/unit/check_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ITEST_SRCS := $(wildcard tests/integration/check_*.c)
@@ -38,7 +38,7 @@ SONAME	= libfastpg.so.$(VMAJOR)
 LIB_SO	= $(BUILD)/lib/libfastpg.so.$(VERSION)
 LIB_A	= $(BUILD)/lib/libfastpg.a
 
-.PHONY: all deps run stop test unit integration migrate clean install uninstall unit-bins itest-bins
+.PHONY: all deps run stop test unit integration migrate clean install uninstall unit-bins itest-bins openapi
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -81,6 +81,17 @@ $(BUILD)/bin/%: apps/%/main.c $(BUILD)/gen/%/schemas.h $(LIB_SO) lib/fastpg.h
 $(BUILD)/bin/fastpg-validate: lib/fastpg-validate.c $(LIB_SO) lib/fastpg.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIE -o $@ $< -pie $(SANLD) -L$(BUILD)/lib -lfastpg -ljansson -lpq $(RPATH)
+
+$(BUILD)/bin/fastpg-openapi: lib/fastpg-openapi.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIE -o $@ $< -pie $(SANLD) -ljansson
+
+# One OpenAPI document for every resource: build/openapi.json.
+openapi: all
+	@mkdir -p $(BUILD)/openapi
+	@for b in $(APP_BINS); do $$b --openapi > $(BUILD)/openapi/$${b##*/}.json || exit 1; done
+	$(BUILD)/bin/fastpg-openapi -t fastpg $(APP_BINS:$(BUILD)/bin/%=$(BUILD)/openapi/%.json) > $(BUILD)/openapi.json
+	@echo "openapi: $(BUILD)/openapi.json"
 
 # Unit tests link the static library so they can reach private functions.
 $(BUILD)/tests/check_%: tests/unit/check_%.c $(LIB_A) lib/fastpg.h lib/extern.h
@@ -151,7 +162,8 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libfastpg.* $(DESTDIR)$(PREFIX)/include/fastpg.h \
-	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/fastpg.pc $(DESTDIR)$(PREFIX)/bin/fastpg-validate
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/fastpg.pc $(DESTDIR)$(PREFIX)/bin/fastpg-validate \
+	    $(DESTDIR)$(PREFIX)/bin/fastpg-openapi
 	rm -rf $(DESTDIR)$(PREFIX)/libexec/fastpg
 	for m in man/*.[0-9]; do s=$${m##*.}; rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; done
 	if [ -f man/links.txt ]; then while read -r p f; do \

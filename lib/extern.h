@@ -155,11 +155,16 @@ int	 fpg_args_coerce(struct fpg_req *, const json_t *schema,
 	    json_t *errors);
 void	 fpg_db_after(struct fpg_req *);
 
+char	*fpg_openapi_build(const struct fpg_resource *,
+	    const struct fpg_router *, char *err, size_t errsz);
+
 /* Global state of the running resource. */
 struct fpg_app {
 	const struct fpg_resource	*res;
 	struct fpg_conf			 conf;
 	struct fpg_router		 router;
+	char				*openapi;	/* document text */
+	char				 openapi_path[80];
 };
 
 extern struct fpg_app	fpg_app;

@@ -80,6 +80,8 @@ struct fpg_resource {
 	const char		*name;	/* for logs and application_name */
 	const struct fpg_route	*routes;
 	const struct fpg_stmt	*stmts;
+	const char		*openapi; /* OpenAPI fragment merged over
+					     the generated document, or NULL */
 };
 
 /*

@@ -456,6 +456,11 @@ fpg_req_handle(struct fpg_req *r)
 		    st == 400 ? "Invalid path" : "Internal Server Error");
 		goto out;
 	}
+	if (fpg_app.openapi && strcmp(r->path, fpg_app.openapi_path) == 0 &&
+	    (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)) {
+		fpg_send(r, 200, fpg_app.openapi, strlen(fpg_app.openapi));
+		goto out;
+	}
 	st = fpg_router_match(&fpg_app.router, r->method, r->segs, r->nsegs,
 	    &r->route, allow, sizeof(allow));
 	if (st == 404) {

@@ -169,15 +169,16 @@ err:
 static void
 usage(FILE *f, const char *name)
 {
-	fprintf(f, "usage: %s [--listen PATH|HOST:PORT] [--check]\n"
+	fprintf(f, "usage: %s [--listen PATH|HOST:PORT] [--check] [--openapi]\n"
 	    "Serves the %s resource over FastCGI: on the socket given on\n"
 	    "fd 0 (spawn-fcgi, web servers), by systemd (LISTEN_FDS), or\n"
 	    "on --listen; as CGI when a web server runs it so.  --check\n"
-	    "reads the configuration and schemas, then exits.\n"
+	    "reads the configuration and schemas, then exits; --openapi\n"
+	    "prints the OpenAPI 3.1 document (also at /%s/openapi.json).\n"
 	    "Configuration: DATABASE_URL, POOL_SIZE, MAX_OVERFLOW,\n"
 	    "STATEMENT_TIMEOUT, MAX_BODY_SIZE, LOG_LEVEL, ROOT_PATH,\n"
 	    "DB_PREPARE, from the environment and ./.env (ENV_FILE).\n",
-	    name, name);
+	    name, name, name);
 }
 
 /* Serves exactly one request as CGI (RFC 3875) on stdin/stdout. */
@@ -247,7 +248,7 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 	struct sigaction	 sa;
 	const char		*listen_on = NULL, *lf, *lp;
 	char			 err[512];
-	int			 i, check = 0, lfd = 0, rc;
+	int			 i, check = 0, openapi = 0, lfd = 0, rc;
 
 	fpg_app.res = res;
 	for (i = 1; i < argc; i++) {
@@ -255,6 +256,8 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 			listen_on = argv[++i];
 		else if (strcmp(argv[i], "--check") == 0)
 			check = 1;
+		else if (strcmp(argv[i], "--openapi") == 0)
+			openapi = 1;
 		else if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
 			usage(stdout, res->name);
@@ -275,6 +278,19 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", res->name, err);
 		rc = 1;
+		goto out;
+	}
+	if ((fpg_app.openapi = fpg_openapi_build(res, &fpg_app.router, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: %s\n", res->name, err);
+		rc = 1;
+		goto out;
+	}
+	snprintf(fpg_app.openapi_path, sizeof(fpg_app.openapi_path),
+	    "/%s/openapi.json", res->name);
+	if (openapi) {
+		puts(fpg_app.openapi);
+		rc = fflush(stdout) == 0 ? 0 : 1;
 		goto out;
 	}
 	if (check) {
@@ -322,6 +338,8 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 	}
 	rc = serve_fcgi(lfd);
 out:
+	free(fpg_app.openapi);
+	fpg_app.openapi = NULL;
 	fpg_router_free(&fpg_app.router);
 	fpg_conf_free(&fpg_app.conf);
 	return rc;

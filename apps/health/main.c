@@ -28,7 +28,7 @@ static const struct fpg_route routes[] = {
 	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 
-static const struct fpg_resource health = { "health", routes, stmts };
+static const struct fpg_resource health = { "health", routes, stmts, NULL };
 
 int
 main(int argc, char *argv[])

@@ -110,7 +110,8 @@ static const struct fpg_route routes[] = {
 	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 
-static const struct fpg_resource items = { "items", routes, stmts };
+static const struct fpg_resource items = { "items", routes, stmts,
+    SCHEMA_openapi };
 
 int
 main(int argc, char *argv[])

@@ -56,7 +56,8 @@ static const struct fpg_route routes[] = {
 	{ NULL, NULL, NULL, NULL, NULL, NULL }
 };
 
-static const struct fpg_resource orders = { "orders", routes, stmts };
+static const struct fpg_resource orders = { "orders", routes, stmts,
+    SCHEMA_openapi };
 
 int
 main(int argc, char *argv[])
