@@ -1,0 +1,184 @@
+/*
+ * check_openapi.c -- the OpenAPI document comes from the same schemas
+ * that validate: change a schema and both the validation and the
+ * document change.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+static void
+nop(struct fpg_req *r)
+{
+	(void)r;
+}
+
+/* The document of a one-route resource whose body schema is body. */
+static json_t *
+doc_for(const char *body, struct fpg_router *ro, const char *fragment)
+{
+	static struct fpg_route routes[3];
+	static struct fpg_resource res;
+	char	 err[256], *text;
+	json_t	*doc;
+
+	memset(routes, 0, sizeof(routes));
+	routes[0].method = "POST";
+	routes[0].path = "/things";
+	routes[0].handler = nop;
+	routes[0].body_schema = body;
+	routes[1].method = "GET";
+	routes[1].path = "/things/{id}";
+	routes[1].handler = nop;
+	routes[1].path_schema = "{\"type\":\"object\",\"properties\":{\"id\":"
+	    "{\"type\":\"integer\",\"minimum\":1}}}";
+	routes[1].query_schema = "{\"type\":\"object\",\"properties\":"
+	    "{\"fields\":{\"type\":\"string\"}},\"required\":[\"fields\"]}";
+	res.name = "things";
+	res.routes = routes;
+	res.openapi = fragment;
+	ck_assert_msg(fpg_router_init(ro, routes, err, sizeof(err)) == 0,
+	    "%s", err);
+	text = fpg_openapi_build(&res, ro, err, sizeof(err));
+	if (text == NULL)
+		return NULL;
+	doc = json_loads(text, 0, NULL);
+	free(text);
+	ck_assert_ptr_nonnull(doc);
+	return doc;
+}
+
+static json_t *
+body_schema(json_t *doc)
+{
+	return json_object_get(json_object_get(json_object_get(
+	    json_object_get(json_object_get(json_object_get(json_object_get(
+	    doc, "paths"), "/things"), "post"), "requestBody"), "content"),
+	    "application/json"), "schema");
+}
+
+/* Validates {"name": name} against the route's compiled body schema. */
+static size_t
+errors_for(struct fpg_router *ro, const char *name)
+{
+	json_t	*inst = json_pack("{s:s}", "name", name);
+	json_t	*loc = json_pack("[s]", "body"), *errs = json_array();
+	size_t	 n;
+
+	n = fpg_schema_validate(ro->routes[0].body_schema, inst, loc, errs,
+	    FPG_ERRORS_MAX);
+	json_decref(inst);
+	json_decref(loc);
+	json_decref(errs);
+	return n;
+}
+
+START_TEST(one_source_of_truth)
+{
+	const char	*a = "{\"type\":\"object\",\"properties\":{\"name\":"
+	    "{\"type\":\"string\",\"maxLength\":5}},\"required\":[\"name\"]}";
+	const char	*b = "{\"type\":\"object\",\"properties\":{\"name\":"
+	    "{\"type\":\"string\",\"maxLength\":10}},\"required\":[\"name\"]}";
+	struct fpg_router ro;
+	json_t		*doc;
+
+	doc = doc_for(a, &ro, NULL);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(
+	    json_object_get(body_schema(doc), "properties"), "name"),
+	    "maxLength")), 5);
+	ck_assert_int_eq(errors_for(&ro, "abcdefg"), 1);
+	json_decref(doc);
+	fpg_router_free(&ro);
+
+	doc = doc_for(b, &ro, NULL);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(
+	    json_object_get(body_schema(doc), "properties"), "name"),
+	    "maxLength")), 10);
+	ck_assert_int_eq(errors_for(&ro, "abcdefg"), 0);
+	json_decref(doc);
+	fpg_router_free(&ro);
+}
+END_TEST
+
+START_TEST(parameters_and_responses)
+{
+	const char	*a = "{\"type\":\"object\"}";
+	struct fpg_router ro;
+	json_t		*doc, *get, *p0, *p1, *resp, *ref;
+
+	doc = doc_for(a, &ro, NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "openapi")),
+	    "3.1.0");
+	get = json_object_get(json_object_get(json_object_get(doc, "paths"),
+	    "/things/{id}"), "get");
+	p0 = json_array_get(json_object_get(get, "parameters"), 0);
+	p1 = json_array_get(json_object_get(get, "parameters"), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(p0, "in")), "path");
+	ck_assert(json_is_true(json_object_get(p0, "required")));
+	ck_assert_int_eq(json_integer_value(json_object_get(p0, "example")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(p1, "name")),
+	    "fields");
+	ck_assert(json_is_true(json_object_get(p1, "required")));
+	resp = json_object_get(get, "responses");
+	ck_assert_ptr_nonnull(json_object_get(resp, "200"));
+	ck_assert_ptr_nonnull(json_object_get(resp, "404"));
+	ref = json_object_get(json_object_get(json_object_get(json_object_get(
+	    json_object_get(resp, "422"), "content"), "application/json"),
+	    "schema"), "$ref");
+	ck_assert_str_eq(json_string_value(ref),
+	    "#/components/schemas/HTTPValidationError");
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(json_object_get(
+	    doc, "components"), "schemas"), "ValidationError"));
+	json_decref(doc);
+	fpg_router_free(&ro);
+}
+END_TEST
+
+START_TEST(fragment_merges)
+{
+	const char	*frag = "{\"paths\":{\"/things\":{\"post\":{\"summary\":"
+	    "\"Make a thing\",\"responses\":{\"201\":null,\"200\":{"
+	    "\"description\":\"ok\"}},\"parameters\":[{\"name\":\"X-Key\","
+	    "\"in\":\"header\",\"schema\":{\"type\":\"string\"}}]}}}}";
+	struct fpg_router ro;
+	json_t		*doc, *post;
+
+	doc = doc_for("{\"type\":\"object\"}", &ro, frag);
+	post = json_object_get(json_object_get(json_object_get(doc, "paths"),
+	    "/things"), "post");
+	ck_assert_str_eq(json_string_value(json_object_get(post, "summary")),
+	    "Make a thing");
+	ck_assert_ptr_null(json_object_get(json_object_get(post, "responses"),
+	    "201"));
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(post,
+	    "responses"), "200"));
+	ck_assert_int_eq(json_array_size(json_object_get(post, "parameters")),
+	    1);
+	json_decref(doc);
+	fpg_router_free(&ro);
+	ck_assert_ptr_null(doc_for("{\"type\":\"object\"}", &ro, "[1]"));
+	fpg_router_free(&ro);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("openapi");
+	TCase	*t = tcase_create("document");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_set_timeout(t, 30);
+	tcase_add_test(t, one_source_of_truth);
+	tcase_add_test(t, parameters_and_responses);
+	tcase_add_test(t, fragment_merges);
+	suite_add_tcase(s, t);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
