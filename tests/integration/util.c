@@ -34,6 +34,8 @@ has_header(const char *const *hdrs, const char *name)
 	return 0;
 }
 
+static void	assert_no_leak(const struct resp *, const char *, const char *);
+
 /*
  * Sends method path (appended to BASE_URL, sent as is) with an optional
  * body and extra headers (NULL-terminated); the answer is parsed as
@@ -82,7 +84,38 @@ http(const char *method, const char *path, const char *body, size_t blen,
 	r.hdrs = h.p ? h.p : strdup("");
 	r.hlen = h.n;
 	r.json = json_loadb(r.body, r.len, JSON_DECODE_ANY, NULL);
+	assert_no_leak(&r, method, path);
 	return r;
+}
+
+/*
+ * Every error answer of every test passes here: a JSON body with a
+ * "detail", and nothing of the server's insides (SQL, constraint
+ * names, file paths, PostgreSQL's messages).
+ */
+static void
+assert_no_leak(const struct resp *r, const char *method, const char *path)
+{
+	static const char *const never[] = { "SELECT", "INSERT", "UPDATE ",
+	    "DELETE FROM", "_key", "_fkey", "_check", "_pkey", "ERROR:",
+	    "SQLSTATE", "violates", "relation ", "syntax error", "/usr/",
+	    "/tmp/", "/var/", ".c:", "postgres", "libpq", "duplicate key",
+	    "<html", "<HTML", NULL };
+	size_t i;
+
+	if (r->status < 400)
+		return;
+	ck_assert_msg(r->json != NULL || (r->len == 0 &&
+	    strcmp(method, "HEAD") == 0), "%s %s: %ld with a body that is "
+	    "not JSON: %.200s", method, path, r->status, r->body);
+	if (r->json != NULL)
+		ck_assert_msg(json_object_get(r->json, "detail") != NULL,
+		    "%s %s: %ld without detail: %.200s", method, path,
+		    r->status, r->body);
+	for (i = 0; never[i]; i++)
+		ck_assert_msg(strstr(r->body, never[i]) == NULL, "%s %s: %ld "
+		    "shows \"%s\": %.300s", method, path, r->status, never[i],
+		    r->body);
 }
 
 struct resp

@@ -1,0 +1,235 @@
+/*
+ * check_security.c -- least privilege, secrets, timeouts and hostile
+ * input, over real HTTP and against the real database.
+ *
+ * Environment as for every integration test (util.h), plus BIN_DIR.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* The responders' role: DML on the API's tables, no DDL. */
+START_TEST(app_role_cannot_ddl)
+{
+	char		 url[1024];
+	PGconn		*c;
+	PGresult	*r;
+	const char	*st;
+
+	snprintf(url, sizeof(url), "%s&user=fastpg_app", getenv("DB_URL"));
+	c = PQconnectdb(url);
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	r = PQexec(c, "CREATE TABLE intruder (x int)");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
+	st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	ck_assert_str_eq(st, "42501");
+	PQclear(r);
+	r = PQexec(c, "DROP TABLE items");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
+	PQclear(r);
+	r = PQexec(c, "ALTER TABLE items ADD COLUMN x int");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
+	PQclear(r);
+	r = PQexec(c, "SELECT count(*) FROM items");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+	PQclear(r);
+	r = PQexec(c, "SELECT count(*) FROM schema_migrations");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
+	PQclear(r);
+	PQfinish(c);
+}
+END_TEST
+
+/* Runs the items binary once as CGI with env; its stderr to *log. */
+static int
+cgi(const char *env, char *out, size_t outsz, char *log, size_t logsz)
+{
+	char	 cmd[4096], errf[] = "/tmp/fastpg-cgi-XXXXXX";
+	FILE	*p, *f;
+	size_t	 n;
+	int	 fd = mkstemp(errf);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "env -i PATH=/usr/bin:/bin "
+	    "GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET "
+	    "REQUEST_URI=/items/1 %s %s/items </dev/null 2>%s", env,
+	    getenv("BIN_DIR"), errf);
+	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+	n = fread(out, 1, outsz - 1, p);
+	out[n] = '\0';
+	fd = pclose(p);
+	ck_assert_ptr_nonnull(f = fopen(errf, "r"));
+	n = fread(log, 1, logsz - 1, f);
+	log[n] = '\0';
+	fclose(f);
+	unlink(errf);
+	return fd;
+}
+
+/* A password in DATABASE_URL never reaches the log nor the client. */
+START_TEST(password_never_logged)
+{
+	char out[4096], log[8192];
+	int rc;
+
+	rc = cgi("DATABASE_URL='postgresql://bob:Sup3rS3cretPw@/nowhere?"
+	    "host=/nonexistent-dir'", out, sizeof(out), log, sizeof(log));
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(strncmp(out, "Status: 503", 11) == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(log, "cannot connect"));
+	ck_assert_msg(strstr(log, "Sup3rS3cretPw") == NULL, "%s", log);
+	ck_assert_ptr_null(strstr(out, "Sup3rS3cretPw"));
+	/* A URL libpq refuses stops the start, naming only the variable. */
+	rc = cgi("DATABASE_URL='postgresql://bob:Sup3rS3cretPw@[::1'", out,
+	    sizeof(out), log, sizeof(log));
+	ck_assert_int_eq(WEXITSTATUS(rc), 1);
+	ck_assert_ptr_nonnull(strstr(log, "DATABASE_URL"));
+	ck_assert_msg(strstr(log, "Sup3rS3cretPw") == NULL, "%s", log);
+	rc = cgi("POOL_SIZE=0", out, sizeof(out), log, sizeof(log));
+	ck_assert_int_eq(WEXITSTATUS(rc), 1);
+	ck_assert_ptr_nonnull(strstr(log, "POOL_SIZE"));
+}
+END_TEST
+
+/* A statement past STATEMENT_TIMEOUT is 504, and the connection serves
+ * the next request.  The slow statement is a PATCH waiting on a row
+ * lock this test holds. */
+START_TEST(statement_timeout_504)
+{
+	PGconn		*c = db();
+	PGresult	*res;
+	struct resp	 r;
+	char		 path[64];
+	long		 id;
+	time_t		 t0;
+
+	r = send_json("POST", "/items", "{\"sku\":\"LOCKED-1\",\"name\":\"x\","
+	    "\"price\":1}");
+	ck_assert_int_eq(r.status, 201);
+	id = (long)json_integer_value(json_object_get(r.json, "id"));
+	resp_free(&r);
+	snprintf(path, sizeof(path), "/items/%ld", id);
+	res = PQexec(c, "BEGIN");
+	PQclear(res);
+	{
+		char sql[128];
+
+		snprintf(sql, sizeof(sql), "SELECT 1 FROM items WHERE id = %ld "
+		    "FOR UPDATE", id);
+		res = PQexec(c, sql);
+		ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+		PQclear(res);
+	}
+	t0 = time(NULL);
+	r = send_json("PATCH", path, "{\"stock\":3}");
+	ck_assert_msg(r.status == 504, "%ld %s", r.status, r.body);
+	ck_assert_msg(time(NULL) - t0 <= 8, "took %ld s", (long)(time(NULL) -
+	    t0));
+	resp_free(&r);
+	res = PQexec(c, "ROLLBACK");
+	PQclear(res);
+	PQfinish(c);
+	/* The same connections answer again, and nothing was changed. */
+	r = send_json("PATCH", path, "{\"stock\":4}");
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	r = get(path);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "stock")),
+	    4);
+	resp_free(&r);
+}
+END_TEST
+
+/* Hostile input: each answered with a status and a JSON error, nothing
+ * written, and the next request served. */
+START_TEST(hostile_inputs)
+{
+	static const char *const bodies[] = {
+	    "{\"sku\":\"a\",\"name\":\"n\",\"price\":1e400}",
+	    "{\"sku\":\"a\",\"name\":\"n\",\"price\":99999999999999999999999}",
+	    "{\"sku\":\"a\\u0000b\",\"name\":\"n\",\"price\":1}",
+	    "{\"sku\":\"a\",\"name\":\"n\",\"price\":1,\"stock\":-1}",
+	    "{\"sku\":\"'; DROP TABLE items; --\",\"name\":\"n\",\"price\":1}",
+	    "{\"sku\":\"ok\",\"name\":\"n\",\"price\":\"1 OR 1=1\"}",
+	    "{\"sku\":\"ok\",\"name\":\"n\",\"price\":1,\"stock\":9223372036854775808}",
+	    "\xff\xfe{}",
+	    "{\"sku\":\"a\",",
+	    NULL
+	};
+	long		 before = db_long("SELECT count(*) FROM items");
+	struct resp	 r;
+	char		*deep;
+	size_t		 i;
+
+	for (i = 0; bodies[i]; i++) {
+		r = send_json("POST", "/items", bodies[i]);
+		ck_assert_msg(r.status == 422 || r.status == 400, "%s: %ld %s",
+		    bodies[i], r.status, r.body);
+		resp_free(&r);
+	}
+	/* 10,000 levels of nesting */
+	deep = malloc(20001);
+	memset(deep, '[', 10000);
+	memset(deep + 10000, ']', 10000);
+	deep[20000] = '\0';
+	r = send_json("POST", "/items", deep);
+	ck_assert_int_eq(r.status, 422);
+	resp_free(&r);
+	free(deep);
+	/* thousands of query parameters */
+	{
+		size_t	 n = 3000, o = 0;
+		char	*q = malloc(n * 8 + 16);
+
+		o += (size_t)sprintf(q, "/items?");
+		for (i = 0; i < n; i++)
+			o += (size_t)sprintf(q + o, "x%zu=1&", i);
+		q[o - 1] = '\0';
+		r = get(q);
+		ck_assert_msg(r.status == 400 || r.status == 414 ||
+		    r.status == 422, "%ld", r.status);
+		resp_free(&r);
+		free(q);
+	}
+	/* header values with CR/LF cannot split our response */
+	{
+		const char *h[] = { "X-Request-ID: abc%0d%0aSet-Cookie: x=1",
+		    NULL };
+
+		r = http("GET", "/items/1", NULL, 0, h);
+		ck_assert_ptr_null(header(&r, "Set-Cookie"));
+		resp_free(&r);
+	}
+	ck_assert_int_eq(db_long("SELECT count(*) FROM items"), before);
+	r = get("/items?limit=1");
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s = suite_create("security");
+	TCase	*t = tcase_create("security");
+
+	tcase_set_timeout(t, 60);
+	tcase_add_test(t, app_role_cannot_ddl);
+	tcase_add_test(t, password_never_logged);
+	tcase_add_test(t, statement_timeout_504);
+	tcase_add_test(t, hostile_inputs);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int
+main(void)
+{
+	return run_suite(suite());
+}
