@@ -123,6 +123,8 @@ test: deps
 	$(MAKE) all
 	@sh tests/check-exports.sh $(BUILD)
 	@sh tests/check-man.sh
+	@bash tests/install.sh
+	@bash tests/new-resource.sh
 	$(MAKE) BUILD=$(SANBUILD) SANITIZE=address,undefined all unit-bins itest-bins
 	@bash tests/run-tests.sh $(SANBUILD)
 
@@ -141,33 +143,47 @@ clean:
 
 # --- install --------------------------------------------------------------
 
-install: all
+# What is installed is built again in $(INST) without $(RPATH), which only
+# the build tree needs (from libexec/fastpg/ it would even point to
+# libexec/lib): installed binaries find libfastpg.so.$(VMAJOR) where the
+# dynamic linker looks, /usr/local/lib included once ldconfig has run.
+INST	= $(BUILD)/inst
+
+install:
+	$(MAKE) BUILD=$(INST) RPATH= SANITIZE= all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
 	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/libexec/fastpg
-	install -m 0644 $(LIB_SO) $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 $(LIB_SO:$(BUILD)/%=$(INST)/%) $(LIB_A:$(BUILD)/%=$(INST)/%) \
+	    $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libfastpg.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libfastpg.so
 	install -m 0644 lib/fastpg.h $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' lib/fastpg.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/fastpg.pc
-	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0755 $(APP_BINS) $(DESTDIR)$(PREFIX)/libexec/fastpg/
+	install -m 0755 $(TOOLS:$(BUILD)/%=$(INST)/%) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(APP_BINS:$(BUILD)/%=$(INST)/%) $(DESTDIR)$(PREFIX)/libexec/fastpg/
 	if ls man/*.[0-9] >/dev/null 2>&1; then for m in man/*.[0-9]; do \
 	    s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
 	    install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done; fi
 	if [ -f man/links.txt ]; then install -d $(DESTDIR)$(PREFIX)/share/man/man3; \
 	    while read -r p f; do ln -sf $$p.3 $(DESTDIR)$(PREFIX)/share/man/man3/$$f.3; \
 	    done < man/links.txt; fi
+	$(LDCONFIG)
+
+# ldconfig after a real install (not into a DESTDIR), as root.
+LDCONFIG = if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then ldconfig; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libfastpg.* $(DESTDIR)$(PREFIX)/include/fastpg.h \
-	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/fastpg.pc $(DESTDIR)$(PREFIX)/bin/fastpg-validate \
-	    $(DESTDIR)$(PREFIX)/bin/fastpg-openapi
-	rm -rf $(DESTDIR)$(PREFIX)/libexec/fastpg
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/fastpg.pc \
+	    $(TOOLS:$(BUILD)/bin/%=$(DESTDIR)$(PREFIX)/bin/%) \
+	    $(APPS:%=$(DESTDIR)$(PREFIX)/libexec/fastpg/%)
+	rmdir $(DESTDIR)$(PREFIX)/libexec/fastpg 2>/dev/null || true
 	for m in man/*.[0-9]; do s=$${m##*.}; rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; done
 	if [ -f man/links.txt ]; then while read -r p f; do \
 	    rm -f $(DESTDIR)$(PREFIX)/share/man/man3/$$f.3; done < man/links.txt; fi
+	$(LDCONFIG)
 
 # --- benchmarks ---
 .PHONY: bench-validate
@@ -179,3 +195,9 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
 .PHONY: fuzz
+
+# --- new resource ---
+new-resource:
+	@test -n "$(NAME)" || { echo "usage: make new-resource NAME=widgets" >&2; exit 2; }
+	@sh deploy/new-resource.sh $(NAME)
+.PHONY: new-resource
