@@ -125,6 +125,7 @@ test: deps
 	@sh tests/check-man.sh
 	@bash tests/install.sh
 	@bash tests/new-resource.sh
+	@FUZZ_SECONDS=5 bash tests/fuzz/run.sh
 	$(MAKE) BUILD=$(SANBUILD) SANITIZE=address,undefined all unit-bins itest-bins
 	@bash tests/run-tests.sh $(SANBUILD)
 

@@ -417,6 +417,8 @@ validate(struct fpg_req *r)
 	    check_part(cr->body_schema, r->body_json, "body", errs) == -1)
 		goto oom;
 	if (json_array_size(errs) > 0) {
+		while (json_array_size(errs) > FPG_ERRORS_MAX)
+			json_array_remove(errs, json_array_size(errs) - 1);
 		fpg_send_validation(r, errs);
 		return -1;
 	}

@@ -60,6 +60,9 @@ fpg_set_header(struct fpg_req *r, const char *name, const char *value)
 	for (p = value; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return -1;
+	/* One that does not fit is refused; the others stay. */
+	if (strlen(name) + strlen(value) + 4 > FPG_HDRS_MAX - r->hdrs.len)
+		return -1;
 	r->hdrs.max = FPG_HDRS_MAX;
 	fpg_buf_puts(&r->hdrs, name);
 	fpg_buf_put(&r->hdrs, ": ", 2);

@@ -90,8 +90,8 @@ BEGIN
 		INSERT INTO orders (customer_email)
 		VALUES (req->>'customer_email') RETURNING id INTO oid;
 		FOR line IN
-			SELECT (l->>'item_id')::bigint AS item_id,
-				sum((l->>'quantity')::integer) AS qty
+			SELECT (l->>'item_id')::numeric::bigint AS item_id,
+				sum((l->>'quantity')::numeric::integer) AS qty
 			FROM jsonb_array_elements(req->'lines') l
 			GROUP BY 1 ORDER BY 1
 		LOOP
@@ -108,9 +108,9 @@ BEGIN
 			END IF;
 		END LOOP;
 		INSERT INTO order_lines (order_id, line_no, item_id, quantity, unit_price)
-		SELECT oid, x.n, i.id, (x.l->>'quantity')::integer, i.price
+		SELECT oid, x.n, i.id, (x.l->>'quantity')::numeric::integer, i.price
 		FROM jsonb_array_elements(req->'lines') WITH ORDINALITY AS x(l, n)
-		JOIN items i ON i.id = (x.l->>'item_id')::bigint;
+		JOIN items i ON i.id = (x.l->>'item_id')::numeric::bigint;
 		rbody := order_json(oid);
 		rstatus := 201;
 	EXCEPTION WHEN SQLSTATE 'FP409' THEN

@@ -18,9 +18,9 @@ static const struct fpg_stmt stmts[] = {
 	{ "item_create",
 	  "INSERT INTO items (sku, name, description, price, stock, attributes)"
 	  " SELECT x.sku, x.name, x.description, x.price,"
-	  "  coalesce(x.stock, 0), coalesce(x.attributes, '{}')"
+	  "  coalesce(x.stock::integer, 0), coalesce(x.attributes, '{}')"
 	  " FROM jsonb_to_record($1::jsonb) AS x(sku text, name text,"
-	  "  description text, price numeric, stock integer, attributes jsonb)"
+	  "  description text, price numeric, stock numeric, attributes jsonb)"
 	  " RETURNING item_json(items), '\"' || version || '\"' AS \"ETag\","
 	  "  '/items/' || id AS \"Location\"" },
 	{ "item_get",
@@ -40,7 +40,8 @@ static const struct fpg_stmt stmts[] = {
 	  " description = CASE WHEN j ? 'description'"
 	  "  THEN j->>'description' ELSE description END,"
 	  " price = CASE WHEN j ? 'price' THEN (j->>'price')::numeric ELSE price END,"
-	  " stock = CASE WHEN j ? 'stock' THEN (j->>'stock')::integer ELSE stock END,"
+	  " stock = CASE WHEN j ? 'stock' THEN (j->>'stock')::numeric::integer"
+	  "  ELSE stock END,"
 	  " attributes = CASE WHEN j ? 'attributes' THEN j->'attributes'"
 	  "  ELSE attributes END,"
 	  " version = version + 1, updated_at = now()"
