@@ -5,7 +5,10 @@
 set -eu
 pkgs="gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libjansson-dev
 libpcre2-dev check libcurl4-openssl-dev curl postgresql nginx spawn-fcgi
-multiwatch $*"
+multiwatch apache2 libapache2-mod-fcgid lighttpd wrk python3 procps $*"
+# apache2, libapache2-mod-fcgid, lighttpd: the tests serve through every
+# supported server (deploy/); wrk: the load tests (rollout, SIGKILL);
+# python3: the echo responder of the routing tests; procps: pgrep.
 missing=
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -20,8 +23,8 @@ fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# The packages' own services (a default PostgreSQL cluster, nginx on
-# port 80) are not wanted: fastpg starts its own under var/.
+# The packages' own services (a default PostgreSQL cluster, nginx,
+# Apache and lighttpd on port 80) are not wanted: fastpg starts its own under var/.
 printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.fastpg
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	cp /usr/sbin/policy-rc.d.fastpg /usr/sbin/policy-rc.d

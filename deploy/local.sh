@@ -1,8 +1,8 @@
 #!/bin/bash
 # local.sh -- a whole fastpg stack on this machine: a PostgreSQL cluster,
-# the migrations, every resource under spawn-fcgi + multiwatch on a unix
-# socket, and nginx in front.  Used by `make run` (in var/) and by the
-# integration tests (in a temp folder).
+# the migrations, every resource behind a web server.  Used by `make run`
+# (in var/, nginx) and by the integration tests (in temp folders, once
+# per way of serving).
 #
 #   local.sh run                   make run: up in var/, wait for Ctrl-C
 #   local.sh stop                  make stop: down in var/
@@ -10,18 +10,33 @@
 #   local.sh down DIR              stop what runs in DIR
 #   local.sh pg-stop|pg-start DIR  stop or start its PostgreSQL only
 #
-# Options of up: --port P (nginx, 8080), --bin DIR (build/bin),
-# --procs N (multiwatch children per resource, 2), --body-max SIZE (nginx
-# client_max_body_size, 1m).  The responders' own settings come from the
-# environment: POOL_SIZE, MAX_BODY_SIZE, STATEMENT_TIMEOUT, LOG_LEVEL...
+# Options of up: --port P (8080), --bin DIR (build/bin), --procs N
+# (processes per resource, 2), --body-max SIZE (the web server's body
+# limit, 1m), --server S, one of:
+#   nginx             nginx; responders under spawn-fcgi + multiwatch
+#   apache-proxy      Apache mod_proxy_fcgi; spawn-fcgi + multiwatch
+#   apache-fcgid      Apache mod_fcgid spawns the responders
+#   lighttpd          lighttpd mod_fastcgi; spawn-fcgi + multiwatch
+#   lighttpd-binpath  lighttpd mod_fastcgi spawns them (bin-path)
+#   cgi               lighttpd mod_cgi: one process per request
+# The configurations come from deploy/<server>/ templates.  The
+# responders' own settings come from the environment: POOL_SIZE,
+# MAX_BODY_SIZE, STATEMENT_TIMEOUT, LOG_LEVEL...
+#
+# A resource is a binary in --bin with an apps/<name>/main.c; it serves
+# the URL prefixes listed in apps/<name>/prefixes (one a line), else
+# /<name>.
 #
 # As root, PostgreSQL runs as the postgres user and the responders and
-# nginx workers as nobody: none of them needs root.
+# web server workers as nobody: none of them needs root.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 root=0; [ "$(id -u)" -eq 0 ] && root=1
+# The responders' settings a web server that spawns them must pass on.
+resp_vars="DATABASE_URL POOL_SIZE MAX_OVERFLOW STATEMENT_TIMEOUT MAX_BODY_SIZE
+LOG_LEVEL ROOT_PATH DB_PREPARE ENV_FILE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS"
 
 as_pg() { if [ $root = 1 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 log() { printf 'local: %s\n' "$*" >&2; }
@@ -48,64 +63,227 @@ pg_up() {
 	MIGRATE_URL="postgresql://fastpg@/fastpg?host=$dir/pgrun" sh "$top/sql/migrate.sh" >&2
 }
 
+# The resources: binaries in $1 that have an apps/<name>/main.c.
+resources() {
+	local b name
+	for b in "$1"/*; do
+		name=${b##*/}
+		if [ -x "$b" ] && [ -f "$top/apps/$name/main.c" ]; then
+			echo "$name"
+		fi
+	done
+	# Tests only: a responder that echoes what the server sent.
+	if [ -n "${FASTPG_TEST_ECHO:-}" ]; then echo echo; fi
+}
+
+# The folder of a resource's binary: $2, but for the test echo.
+bindir() {
+	if [ "$1" = echo ] && [ -n "${FASTPG_TEST_ECHO:-}" ]; then
+		dirname "$FASTPG_TEST_ECHO"
+	else
+		(cd "$2" && pwd)
+	fi
+}
+
+# A resource's URL prefixes: apps/<name>/prefixes, else /<name>.
+prefixes() {
+	local f="$top/apps/$1/prefixes"
+	if [ -f "$f" ]; then
+		grep -vE '^[[:space:]]*(#|$)' "$f" | sed -e 's/[[:space:]]//g' -e 's|/*$||'
+	else
+		echo "/$1"
+	fi
+}
+
+# 1m, 64k, 1048576 -> bytes.
+bytes() {
+	case $1 in
+	*[kK]) echo $(( ${1%?} * 1024 ));;
+	*[mM]) echo $(( ${1%?} * 1024 * 1024 ));;
+	*[gG]) echo $(( ${1%?} * 1024 * 1024 * 1024 ));;
+	*) echo "$1";;
+	esac
+}
+
+# $1 made safe as a sed replacement (delimiters | and #).
+sedq() { printf '%s' "$1" | sed -e 's/[\\&|#]/\\&/g'; }
+
+# Template $1 with the line holding @RESOURCES@ replaced by file $2,
+# and @NAME@s from the remaining "NAME=value" arguments.
+fill() {
+	local tpl=$1 res=$2 kv args=()
+	shift 2
+	for kv in "$@"; do
+		args+=(-e "s|@${kv%%=*}@|$(sedq "${kv#*=}")|g")
+	done
+	sed -e "/^[[:space:]]*@RESOURCES@[[:space:]]*$/{r $res" -e "d}" "$tpl" | sed "${args[@]}"
+}
+
+# Every resource under spawn-fcgi + multiwatch, on DIR/run/NAME.sock
+# (deploy/spawn-fcgi/fastpg-spawn, which deploy/rollout.sh also uses).
 responders_up() {
-	local dir=$1 bin=$2 procs=$3 name b
+	local dir=$1 bin=$2 procs=$3 name
 	mkdir -p "$dir/run"
 	chmod 755 "$dir/run"
-	local owner=()
-	[ $root = 1 ] && owner=(-u nobody -g nogroup -U nobody -G nogroup)
-	for b in "$bin"/*; do
-		name=${b##*/}
-		[ -x "$b" ] && [ -f "$top/apps/$name/main.c" ] || continue
-		rm -f "$dir/run/$name.sock"
-		DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$dir/pgrun" \
-		spawn-fcgi -n -s "$dir/run/$name.sock" -M 0660 "${owner[@]}" -- \
-		    /usr/bin/multiwatch -f "$procs" -- "$(cd "$bin" && pwd)/$name" \
-		    >>"$dir/log/$name.log" 2>&1 &
-		echo $! >"$dir/run/$name.pid"
-		for _ in $(seq 50); do [ -S "$dir/run/$name.sock" ] && break; sleep 0.1; done
-		[ -S "$dir/run/$name.sock" ] || die "$name did not start, see $dir/log/$name.log"
-		log "$name: $dir/run/$name.sock ($procs processes)"
+	{
+		echo "FASTPG_BIN=$(cd "$bin" && pwd)"
+		echo "FASTPG_RUN=$dir/run"
+		echo "FASTPG_LOG=$dir/log"
+		echo "FASTPG_ETC=$dir/etc"
+		echo "FASTPG_PROCS=$procs"
+		if [ $root = 1 ]; then
+			echo "FASTPG_USER=nobody"
+			echo "FASTPG_GROUP=nogroup"
+			echo "FASTPG_SOCKET_GROUP=nogroup"
+		fi
+	} >"$dir/run/spawn.env"
+	for name in $(resources "$bin"); do
+		(set -a; . "$dir/run/spawn.env"; set +a
+		 FASTPG_BIN=$(bindir "$name" "$bin")
+		 DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$dir/pgrun" \
+		    bash "$top/deploy/spawn-fcgi/fastpg-spawn" start "$name") ||
+		    die "$name did not start, see $dir/log/$name.log"
 	done
 }
 
-nginx_up() {
-	local dir=$1 port=$2 bodymax=$3 locs="" name
-	mkdir -p "$dir/tmp" "$dir/nginx"
-	for s in "$dir"/run/*.sock; do
-		[ -S "$s" ] || continue
-		name=${s##*/}; name=${name%.sock}
-		locs+=$(sed -e "s|@NAME@|$name|g" -e "s|@RUN@|$dir/run|g" \
-		    "$top/deploy/nginx/resource.conf.in")$'\n'
+# Waits for the web server (pid $!) on $2 to answer; $1 names its logs.
+wait_http() {
+	local pid=$! port=$2 what=$3
+	for _ in $(seq 200); do
+		curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0
+		kill -0 "$pid" 2>/dev/null || die "$what exited at start, see $1"
+		sleep 0.1
 	done
-	local user=""
-	[ $root = 1 ] && user="user nobody nogroup;"
+	die "$what did not start on port $port, see $1"
+}
+
+nginx_up() {
+	local dir=$1 port=$2 bodymax=$3 bin=$4 name p
+	mkdir -p "$dir/tmp" "$dir/nginx"
+	: >"$dir/nginx/resources.conf"
+	for name in $(resources "$bin"); do
+		for p in $(prefixes "$name"); do
+			sed -e "s|@NAME@|$name|g" -e "s|@PREFIX@|$p|g" \
+			    -e "s|@RUN@|$dir/run|g" -e "s|@WRITE_BURST@|2000|g" \
+			    "$top/deploy/nginx/resource.conf.in" >>"$dir/nginx/resources.conf"
+		done
+	done
 	{
-		echo "$user"
-		sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" \
-		    -e "s|@BODY_MAX@|$bodymax|g" -e "s|@ERRORS@|$top/deploy/nginx/errors|g" \
-		    "$top/deploy/nginx/nginx.conf.in" |
-		awk -v locs="$locs" '{ if ($1 == "@RESOURCES@") print locs; else print }'
+		[ $root = 1 ] && echo "user nobody nogroup;"
+		fill "$top/deploy/nginx/nginx.conf.in" "$dir/nginx/resources.conf" \
+		    DIR="$dir" PORT="$port" BODY_MAX="$bodymax" \
+		    ERRORS="$top/deploy/nginx/errors" WRITE_RATE=1000r/s
 	} >"$dir/nginx/nginx.conf"
 	nginx -t -q -p "$dir/nginx" -c "$dir/nginx/nginx.conf" 2>>"$dir/log/nginx-error.log" ||
 	    die "nginx configuration refused, see $dir/log/nginx-error.log"
 	nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" </dev/null >/dev/null 2>>"$dir/log/nginx-error.log" &
-	for _ in $(seq 50); do
-		curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0
-		sleep 0.1
+	wait_http "$dir/log/nginx-error.log" "$port" nginx
+}
+
+# Apache 2.4 with mod_proxy_fcgi (mode proxy: responders already on
+# DIR/run) or mod_fcgid (mode fcgid: Apache spawns them).
+apache_up() {
+	local dir=$1 port=$2 bodymax=$3 bin=$4 mode=$5 name p v params
+	local a="$dir/apache"
+	bin=$(cd "$bin" && pwd)
+	mkdir -p "$a/empty" "$a/fcgid"
+	[ $root = 1 ] && chown nobody:nogroup "$a/fcgid"
+	: >"$a/resources.conf"
+	for name in $(resources "$bin"); do
+		params="retry=0 connectiontimeout=2 timeout=30"
+		for p in $(prefixes "$name"); do
+			sed -e "s|@NAME@|$name|g" -e "s|@PREFIX@|$p|g" \
+			    -e "s|@RUN@|$dir/run|g" -e "s|@BIN@|$(bindir "$name" "$bin")|g" \
+			    -e "s|@PARAMS@|$params|g" \
+			    "$top/deploy/apache/$mode-resource.conf.in" >>"$a/resources.conf"
+			params=""
+		done
 	done
-	die "nginx did not start on port $port, see $dir/log/nginx-error.log"
+	if [ "$mode" = fcgid ]; then
+		# mod_fcgid sends one request at a time to a process.
+		for v in $resp_vars; do
+			if [ "$v" != POOL_SIZE ] && [ -n "${!v:-}" ]; then
+				printf 'FcgidInitialEnv %s "%s"\n' "$v" "${!v}"
+			fi
+		done >>"$a/resources.conf"
+		echo 'FcgidInitialEnv POOL_SIZE 1' >>"$a/resources.conf"
+	fi
+	{
+		fill "$top/deploy/apache/httpd.conf.in" "$a/resources.conf" \
+		    DIR="$dir" PORT="$port" BODY_MAX="$(bytes "$bodymax")" \
+		    ERRORS="$top/deploy/nginx/errors"
+		[ $root = 1 ] && printf 'User nobody\nGroup nogroup\n'
+	} >"$a/httpd.conf"
+	local def=-DFASTPG_${mode^^}
+	apache2 -t -d "$a" -f "$a/httpd.conf" "$def" >>"$dir/log/apache-error.log" 2>&1 ||
+	    die "Apache configuration refused, see $dir/log/apache-error.log"
+	apache2 -d "$a" -f "$a/httpd.conf" "$def" -DFOREGROUND </dev/null \
+	    >>"$dir/log/apache-error.log" 2>&1 &
+	wait_http "$dir/log/apache-error.log" "$port" Apache
+}
+
+# lighttpd with mod_fastcgi to the sockets in DIR/run (mode socket), with
+# bin-path spawning (binpath), or mod_cgi (cgi).
+lighttpd_up() {
+	local dir=$1 port=$2 bodymax=$3 bin=$4 mode=$5 name p re env v f
+	local l="$dir/lighttpd"
+	bin=$(cd "$bin" && pwd)
+	mkdir -p "$l/empty" "$l/errors" "$l/sock"
+	touch "$dir"/log/lighttpd-{error,access,cgi}.log
+	if [ $root = 1 ]; then
+		# lighttpd opens its logs after dropping root.
+		chown nobody:nogroup "$l/sock" "$dir"/log/lighttpd-{error,access,cgi}.log
+	fi
+	# lighttpd's own errors: <prefix><status>.html, JSON inside.
+	for f in "$top"/deploy/nginx/errors/*.json; do
+		f=${f##*/}
+		cp "$top/deploy/nginx/errors/$f" "$l/errors/${f%.json}.html"
+	done
+	env=""
+	for v in $resp_vars; do
+		if [ -n "${!v:-}" ]; then env+="\"$v\" => \"${!v}\", "; fi
+	done
+	: >"$l/resources.conf"
+	for name in $(resources "$bin"); do
+		re=""
+		for p in $(prefixes "$name"); do re+="${re:+|}$p"; done
+		sed -e "s|@NAME@|$name|g" -e "s#@PREFIXES@#$re#g" \
+		    -e "s|@RUN@|$dir/run|g" -e "s|@BIN@|$(bindir "$name" "$bin")|g" \
+		    -e "s|@SOCKDIR@|$l/sock|g" -e "s|@PROCS@|$procs|g" \
+		    -e "s|@ENV@|$(sedq "${env%, }")|g" \
+		    "$top/deploy/lighttpd/$mode-resource.conf.in" >>"$l/resources.conf"
+		if [ "$mode" = cgi ]; then
+			# mod_alias: one entry per prefix, onto the binary.
+			for p in $(prefixes "$name"); do
+				echo "alias.url += ( \"$p\" => \"$(bindir "$name" "$bin")/$name\" )"
+			done >>"$l/resources.conf"
+		fi
+	done
+	{
+		fill "$top/deploy/lighttpd/lighttpd.conf.in" "$l/resources.conf" \
+		    DIR="$dir" PORT="$port" BODY_MAX_KB="$(( $(bytes "$bodymax") / 1024 ))" \
+		    ERRORS="$l/errors/"
+		if [ $root = 1 ]; then
+			echo 'server.username = "nobody"'
+			echo 'server.groupname = "nogroup"'
+		fi
+	} >"$l/lighttpd.conf"
+	lighttpd -tt -f "$l/lighttpd.conf" >>"$dir/log/lighttpd-stderr.log" 2>&1 ||
+	    die "lighttpd configuration refused, see $dir/log/lighttpd-stderr.log"
+	lighttpd -D -f "$l/lighttpd.conf" </dev/null >>"$dir/log/lighttpd-stderr.log" 2>&1 &
+	wait_http "$dir/log/lighttpd-*.log" "$port" lighttpd
 }
 
 up() {
 	local dir=$1; shift
-	local port=8080 bin="$top/build/bin" procs=2 bodymax=1m
+	local port=8080 bin="$top/build/bin" procs=2 bodymax=1m server=nginx
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--port) port=$2; shift 2;;
 		--bin) bin=$2; shift 2;;
 		--procs) procs=$2; shift 2;;
 		--body-max) bodymax=$2; shift 2;;
+		--server) server=$2; shift 2;;
 		*) die "up: unknown option $1";;
 		esac
 	done
@@ -113,9 +291,29 @@ up() {
 	mkdir -p "$dir/log"
 	dir=$(cd "$dir" && pwd)
 	chmod 755 "$dir" "$dir/log"
+	echo "$server" >"$dir/server"
 	pg_up "$dir"
-	responders_up "$dir" "$bin" "$procs"
-	nginx_up "$dir" "$port" "$bodymax"
+	# Web servers that spawn the responders pass this on to them.
+	export DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$dir/pgrun"
+	case $server in
+	nginx)
+		responders_up "$dir" "$bin" "$procs"
+		nginx_up "$dir" "$port" "$bodymax" "$bin";;
+	apache-proxy)
+		responders_up "$dir" "$bin" "$procs"
+		apache_up "$dir" "$port" "$bodymax" "$bin" proxy;;
+	apache-fcgid)
+		apache_up "$dir" "$port" "$bodymax" "$bin" fcgid;;
+	lighttpd)
+		responders_up "$dir" "$bin" "$procs"
+		lighttpd_up "$dir" "$port" "$bodymax" "$bin" socket;;
+	lighttpd-binpath)
+		lighttpd_up "$dir" "$port" "$bodymax" "$bin" binpath;;
+	cgi)
+		lighttpd_up "$dir" "$port" "$bodymax" "$bin" cgi;;
+	*)	die "up: unknown server $server";;
+	esac
+	log "$server on http://127.0.0.1:$port"
 }
 
 down() {
@@ -124,6 +322,15 @@ down() {
 	if [ -s "$dir/nginx.pid" ]; then
 		kill -QUIT "$(cat "$dir/nginx.pid")" 2>/dev/null || true
 	fi
+	# Apache and lighttpd stop the responders they spawned themselves.
+	for p in "$dir/apache/httpd.pid" "$dir/lighttpd/lighttpd.pid"; do
+		[ -s "$p" ] || continue
+		pid=$(cat "$p")
+		kill -TERM "$pid" 2>/dev/null || true
+		for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+		rm -f "$p"
+	done
 	for p in "$dir"/run/*.pid; do
 		[ -s "$p" ] || continue
 		pid=$(cat "$p")

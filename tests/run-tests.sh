@@ -3,10 +3,13 @@
 # and the integration tests built in BUILD (a sanitizer build), and ends
 # with one line: "N passed, M failed".
 #
-# The integration tests get their own stack in a temp folder: a
-# PostgreSQL cluster, the responders under spawn-fcgi + multiwatch, and
-# nginx on a free port (deploy/local.sh), stopped again however the
-# tests end.
+# The integration tests run once per way of serving (nginx, Apache
+# mod_proxy_fcgi, Apache mod_fcgid, lighttpd to sockets, lighttpd
+# bin-path, plain CGI under lighttpd; SERVERS="nginx cgi" picks some),
+# each against its own stack in a temp folder: a PostgreSQL cluster, the
+# responders, the web server on a free port (deploy/local.sh), stopped
+# again however the tests end.  The load tests (tests/integration/*.sh:
+# rolling redeploy, SIGKILL) run in the nginx pass.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$top/${1:?usage: run-tests.sh BUILD [unit|integration|all]}" && pwd)
@@ -52,47 +55,98 @@ fi
 
 free_port() {
 	local p
-	for p in $(shuf -i 20000-40000 -n 50); do
+	for p in $(shuf -i 20000-32000 -n 50); do
 		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
 	done
 	return 1
 }
 
-if [ "$what" = integration ] || [ "$what" = all ]; then
+# One way of serving: its own stack in a temp folder (PostgreSQL,
+# responders, the web server from deploy/'s templates on a free port),
+# every it_* binary against it with SERVER=<name>, the load tests under
+# nginx, then down -- also when a test fails -- and a sanitizer check of
+# the responders' logs.
+serve_pass() {
+	local server=$1 tmp port t out p0 f0 start rc
+	p0=$passed f0=$failed start=$(date +%s)
 	tmp=$(mktemp -d /tmp/fastpg-test.XXXXXX)
 	chmod 755 "$tmp"
-	trap 'bash "$top/deploy/local.sh" down "$tmp"; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+	current=$tmp
 	port=$(free_port)
-	echo "== integration: stack in $tmp, nginx on 127.0.0.1:$port"
-	if MAX_BODY_SIZE=64k POOL_SIZE=4 LOG_LEVEL=info \
-	    bash "$top/deploy/local.sh" up "$tmp" --port "$port" --bin "$build/bin" --body-max 1m; then
+	echo
+	echo "=== server: $server (stack in $tmp, 127.0.0.1:$port)"
+	if FASTPG_TEST_ECHO="$top/tests/integration/echo/echo" \
+	    MAX_BODY_SIZE=64k POOL_SIZE=4 LOG_LEVEL=info STATEMENT_TIMEOUT=2s \
+	    bash "$top/deploy/local.sh" up "$tmp" --server "$server" --port "$port" \
+	    --bin "$build/bin" --body-max 1m; then
 		for t in "$build"/tests/it_*; do
 			[ -x "$t" ] || continue
-			echo "== integration: ${t##*/it_}"
+			# The database-side suites (faults, security) need one
+			# way of serving, not six: nginx runs them.
+			case $server:${t##*/} in
+			nginx:*|*:it_http|*:it_routing|*:it_shop) ;;
+			*) continue;;
+			esac
+			echo "== $server: ${t##*/}"
 			out=$(mktemp)
+			SERVER=$server ECHO=1 \
 			BASE_URL="http://127.0.0.1:$port" \
 			DB_URL="postgresql://fastpg@/fastpg?host=$tmp/pgrun" \
 			BIN_DIR="$build/bin" \
 			PG_STOP="bash $top/deploy/local.sh pg-stop $tmp" \
 			PG_START="bash $top/deploy/local.sh pg-start $tmp" \
+			PG_KILL="kill -9 \$(head -n 1 $tmp/pg/data/postmaster.pid)" \
 			    "$t" >"$out" 2>&1
 			cat "$out"
-			count "$out" "${t##*/}"
+			count "$out" "$server: ${t##*/}"
 			rm -f "$out"
 		done
+		# Load tests (wrk), through nginx: a rolling redeploy of one
+		# resource, and a responder killed with SIGKILL.
+		if [ "$server" = nginx ]; then
+			for t in "$top"/tests/integration/*.sh; do
+				case ${t##*/} in wrkparse.sh) continue;; esac
+				echo "== $server: ${t##*/}"
+				out=$(mktemp)
+				SERVER=$server BASE_URL="http://127.0.0.1:$port" \
+				STACK_DIR=$tmp POOL_SIZE=4 bash "$t" >"$out" 2>&1
+				cat "$out"
+				count "$out" "$server: ${t##*/}"
+				rm -f "$out"
+			done
+		fi
 		# The responders ran under ASan + UBSan: any report fails,
 		# leaks too, which LeakSanitizer prints as they exit.
 		bash "$top/deploy/local.sh" down "$tmp"
 		if grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$tmp"/log/*.log; then
 			grep -hE -A20 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$tmp"/log/*.log | head -60
-			echo "FAIL: sanitizer report in a responder log" >&2
+			echo "FAIL: $server: sanitizer report in a responder log" >&2
 			failed=$((failed + 1))
 		fi
 	else
-		echo "FAIL: the test stack did not start" >&2
+		echo "FAIL: $server: the test stack did not start" >&2
 		tail -n 30 "$tmp"/log/*.log 2>/dev/null
 		failed=$((failed + 1))
 	fi
+	bash "$top/deploy/local.sh" down "$tmp"
+	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
+	current=
+	summary+=$(printf '  %-17s %3d passed, %d failed  (%ds)' "$server" \
+	    $((passed - p0)) $((failed - f0)) $(($(date +%s) - start)))$'\n'
+}
+
+if [ "$what" = integration ] || [ "$what" = all ]; then
+	# SERVERS picks some; all of them by default.
+	servers=${SERVERS:-nginx apache-proxy apache-fcgid lighttpd lighttpd-binpath cgi}
+	current= summary=
+	trap '[ -z "$current" ] || { bash "$top/deploy/local.sh" down "$current";
+	    [ -n "${KEEP:-}" ] || rm -rf "$current"; }' EXIT
+	for s in $servers; do
+		serve_pass "$s"
+	done
+	echo
+	echo "== by way of serving:"
+	printf '%s' "$summary"
 fi
 
 echo

@@ -356,7 +356,11 @@ START_TEST(unknown_path_and_method)
 	detail(&r);
 	resp_free(&r);
 	r = get("/items/a%00b");
-	ck_assert_int_eq(r.status, 400);
+	/* Apache refuses a NUL in the path itself, with a (JSON) 404. */
+	if (getenv("SERVER") && strncmp(getenv("SERVER"), "apache", 6) == 0)
+		ck_assert_int_eq(r.status, 404);
+	else
+		ck_assert_int_eq(r.status, 400);
 	detail(&r);
 	resp_free(&r);
 }
