@@ -96,6 +96,8 @@ serve_pass() {
 			PG_STOP="bash $top/deploy/local.sh pg-stop $tmp" \
 			PG_START="bash $top/deploy/local.sh pg-start $tmp" \
 			PG_KILL="kill -9 \$(head -n 1 $tmp/pg/data/postmaster.pid)" \
+			STACK_DIR=$tmp \
+			APP_DB_URL="postgresql://fastpg_app@/fastpg?host=$tmp/pgrun" \
 			    "$t" >"$out" 2>&1
 			cat "$out"
 			count "$out" "$server: ${t##*/}"
