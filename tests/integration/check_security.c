@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -214,6 +218,95 @@ START_TEST(hostile_inputs)
 }
 END_TEST
 
+/* Sends raw bytes to the web server; returns its whole answer. */
+static char *
+raw(const char *req, size_t len)
+{
+	struct sockaddr_in	 sin;
+	const char		*base = getenv("BASE_URL"), *colon;
+	char			*out = calloc(1, 65536);
+	size_t			 got = 0, off;
+	ssize_t			 n;
+	int			 fd;
+
+	colon = strrchr(base, ':');
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)atoi(colon + 1));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	for (off = 0; off < len; off += (size_t)n)
+		if ((n = write(fd, req + off, len - off)) <= 0)
+			break;
+	shutdown(fd, SHUT_WR);
+	while (got < 65535 && (n = read(fd, out + got, 65535 - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	return out;
+}
+
+/* The answer's status, and its body must be {"detail": ...}. */
+static int
+raw_status_json(const char *req, size_t len)
+{
+	char	*a = raw(req, len), *body;
+	int	 st;
+	json_t	*j;
+
+	ck_assert_msg(strncmp(a, "HTTP/1.", 7) == 0, "%.200s", a);
+	st = atoi(a + 9);
+	body = strstr(a, "\r\n\r\n");
+	ck_assert_ptr_nonnull(body);
+	j = json_loads(body + 4, JSON_DISABLE_EOF_CHECK, NULL);
+	ck_assert_msg(j != NULL && json_is_string(json_object_get(j,
+	    "detail")), "%d without a JSON detail: %.300s", st, a);
+	ck_assert_msg(strstr(a, "nginx/") == NULL, "server version shown");
+	json_decref(j);
+	free(a);
+	return st;
+}
+
+/* What the web server answers itself is JSON too (nginx configs). */
+START_TEST(server_errors_are_json)
+{
+	const char	*garbage = "GARBAGE\r\n\r\n";
+	const char	*trace = "TRACE /items HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	char		*big;
+	size_t		 n;
+	int		 st;
+
+	if (strcmp(getenv("SERVER") ? getenv("SERVER") : "nginx",
+	    "nginx") != 0)
+		return;
+
+	st = raw_status_json(garbage, strlen(garbage));
+	ck_assert_int_eq(st, 400);
+	st = raw_status_json(trace, strlen(trace));
+	ck_assert_int_eq(st, 405);
+	n = 20000;
+	big = malloc(n + 100);
+	n = (size_t)sprintf(big, "GET /items?q=");
+	memset(big + n, 'a', 16000);
+	n += 16000;
+	n += (size_t)sprintf(big + n, " HTTP/1.1\r\nHost: x\r\nConnection: "
+	    "close\r\n\r\n");
+	st = raw_status_json(big, n);
+	ck_assert_msg(st == 414 || st == 400, "%d", st);
+	free(big);
+	big = malloc(120000);
+	n = (size_t)sprintf(big, "GET /items HTTP/1.1\r\nHost: x\r\n"
+	    "X-Big: ");
+	memset(big + n, 'b', 100000);
+	n += 100000;
+	n += (size_t)sprintf(big + n, "\r\nConnection: close\r\n\r\n");
+	st = raw_status_json(big, n);
+	ck_assert_msg(st == 400 || st == 431 || st == 494, "%d", st);
+	free(big);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -225,6 +318,7 @@ suite(void)
 	tcase_add_test(t, password_never_logged);
 	tcase_add_test(t, statement_timeout_504);
 	tcase_add_test(t, hostile_inputs);
+	tcase_add_test(t, server_errors_are_json);
 	suite_add_tcase(s, t);
 	return s;
 }
