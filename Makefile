@@ -108,7 +108,7 @@ itest-bins: $(ITEST_BINS)
 
 # --- the two commands -----------------------------------------------------
 
-run: deps all
+run: deps all docs
 	@bash deploy/local.sh run
 
 stop:
@@ -120,7 +120,7 @@ migrate:
 # Everything under ASan + UBSan, in its own build folder.
 SANBUILD = build/san
 test: deps
-	$(MAKE) all
+	$(MAKE) all unit-bins
 	@sh tests/check-exports.sh $(BUILD)
 	@sh tests/check-man.sh
 	@bash tests/install.sh
@@ -202,3 +202,17 @@ new-resource:
 	@test -n "$(NAME)" || { echo "usage: make new-resource NAME=widgets" >&2; exit 2; }
 	@sh deploy/new-resource.sh $(NAME)
 .PHONY: new-resource
+
+# --- benchmark ---
+bench: deps all
+	@bash bench/run.sh
+.PHONY: bench
+
+# --- docs ---
+# Swagger UI (npm's swagger-ui-dist, fetched at build time) and the
+# merged OpenAPI document in $(BUILD)/docs/; nginx serves them at /docs/
+# and /openapi.json.  Without npm or the network `make run` goes on
+# without /docs (DOCS_REQUIRED=1 makes that an error).
+docs: openapi
+	@sh deploy/docs.sh $(BUILD)
+.PHONY: docs

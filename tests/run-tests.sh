@@ -51,6 +51,29 @@ if [ "$what" = unit ] || [ "$what" = all ]; then
 		fi
 		rm -f "$out"
 	done
+	# The same unit tests without sanitizers, under valgrind memcheck:
+	# any error or leak fails (VALGRIND_BUILD, default build/).
+	vb=$top/${VALGRIND_BUILD:-build}
+	if command -v valgrind >/dev/null && [ -d "$vb/tests" ]; then
+		for t in "$vb"/tests/check_*; do
+			[ -x "$t" ] || continue
+			out=$(mktemp)
+			echo "== valgrind: ${t##*/}"
+			CK_FORK=no valgrind -q --leak-check=full \
+			    --errors-for-leak-kinds=definite,indirect \
+			    --error-exitcode=99 "$t" >"$out" 2>&1
+			rc=$?
+			tail -n 3 "$out"
+			if [ $rc -eq 0 ]; then
+				passed=$((passed + 1))
+			else
+				grep -E '==[0-9]+==' "$out" | head -40
+				echo "FAIL: valgrind: ${t##*/} exited $rc" >&2
+				failed=$((failed + 1))
+			fi
+			rm -f "$out"
+		done
+	fi
 fi
 
 free_port() {
