@@ -121,6 +121,9 @@ migrate:
 SANBUILD = build/san
 test: deps
 	$(MAKE) all unit-bins
+	$(MAKE) docs
+	@bash tests/openapi/run.sh $(BUILD)
+	@bash tests/browser/run.sh $(BUILD)
 	@sh tests/check-exports.sh $(BUILD)
 	@sh tests/check-man.sh
 	@bash tests/install.sh

@@ -12,7 +12,9 @@
 #
 # Options of up: --port P (8080), --bin DIR (build/bin), --procs N
 # (processes per resource, 2), --body-max SIZE (the web server's body
-# limit, 1m), --server S, one of:
+# limit, 1m), --docs DIR (nginx only: the API docs that deploy/docs.sh
+# built, served at /openapi.json and /docs/; default: docs/ beside the
+# --bin folder, when there is one), --server S, one of:
 #   nginx             nginx; responders under spawn-fcgi + multiwatch
 #   apache-proxy      Apache mod_proxy_fcgi; spawn-fcgi + multiwatch
 #   apache-fcgid      Apache mod_fcgid spawns the responders
@@ -157,9 +159,25 @@ wait_http() {
 	die "$what did not start on port $port, see $1"
 }
 
+# The @DOCS@ locations for nginx into $2: the OpenAPI document when
+# docs dir $1 has one, Swagger UI too when it is built.
+nginx_docs() {
+	local docs=$1 out=$2
+	: >"$out"
+	[ -n "$docs" ] && [ -s "$docs/openapi.json" ] || return 0
+	docs=$(cd "$docs" && pwd)
+	if [ -s "$docs/index.html" ]; then
+		sed -e "s|@DOCS_DIR@|$(sedq "$docs")|g" "$top/deploy/nginx/docs.conf.in"
+	else
+		sed -e "s|@DOCS_DIR@|$(sedq "$docs")|g" -e '/^# Swagger UI:/,$d' \
+		    "$top/deploy/nginx/docs.conf.in"
+	fi >"$out"
+}
+
 nginx_up() {
-	local dir=$1 port=$2 bodymax=$3 bin=$4 name p
+	local dir=$1 port=$2 bodymax=$3 bin=$4 docs=$5 name p
 	mkdir -p "$dir/tmp" "$dir/nginx"
+	nginx_docs "$docs" "$dir/nginx/docs.conf"
 	: >"$dir/nginx/resources.conf"
 	for name in $(resources "$bin"); do
 		for p in $(prefixes "$name"); do
@@ -172,7 +190,8 @@ nginx_up() {
 		[ $root = 1 ] && echo "user nobody nogroup;"
 		fill "$top/deploy/nginx/nginx.conf.in" "$dir/nginx/resources.conf" \
 		    DIR="$dir" PORT="$port" BODY_MAX="$bodymax" \
-		    ERRORS="$top/deploy/nginx/errors" WRITE_RATE=1000r/s
+		    ERRORS="$top/deploy/nginx/errors" WRITE_RATE=1000r/s |
+		    sed -e "/^[[:space:]]*@DOCS@[[:space:]]*$/{r $dir/nginx/docs.conf" -e "d}"
 	} >"$dir/nginx/nginx.conf"
 	nginx -t -q -p "$dir/nginx" -c "$dir/nginx/nginx.conf" 2>>"$dir/log/nginx-error.log" ||
 	    die "nginx configuration refused, see $dir/log/nginx-error.log"
@@ -276,7 +295,7 @@ lighttpd_up() {
 
 up() {
 	local dir=$1; shift
-	local port=8080 bin="$top/build/bin" procs=2 bodymax=1m server=nginx
+	local port=8080 bin="$top/build/bin" procs=2 bodymax=1m server=nginx docs=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--port) port=$2; shift 2;;
@@ -284,6 +303,7 @@ up() {
 		--procs) procs=$2; shift 2;;
 		--body-max) bodymax=$2; shift 2;;
 		--server) server=$2; shift 2;;
+		--docs) docs=$2; shift 2;;
 		*) die "up: unknown option $1";;
 		esac
 	done
@@ -298,7 +318,8 @@ up() {
 	case $server in
 	nginx)
 		responders_up "$dir" "$bin" "$procs"
-		nginx_up "$dir" "$port" "$bodymax" "$bin";;
+		[ -n "$docs" ] || docs=$(dirname "$bin")/docs
+		nginx_up "$dir" "$port" "$bodymax" "$bin" "$docs";;
 	apache-proxy)
 		responders_up "$dir" "$bin" "$procs"
 		apache_up "$dir" "$port" "$bodymax" "$bin" proxy;;
@@ -357,10 +378,16 @@ run)
 	down "$dir"
 	trap 'echo; log "stopping"; down "$dir"; exit 0' INT TERM
 	up "$dir" --port "${PORT:-8080}"
+	if [ -s "$top/build/docs/index.html" ]; then
+		docs_msg="http://127.0.0.1:${PORT:-8080}/docs/  (OpenAPI: /openapi.json)"
+	else
+		docs_msg="unavailable: Swagger UI is not built (make docs; it needs npm)"
+	fi
 	cat <<MSG
 
 fastpg is running:  http://127.0.0.1:${PORT:-8080}/items
   try:  curl -s http://127.0.0.1:${PORT:-8080}/items
+  docs: $docs_msg
   logs: $dir/log/   database: psql "postgresql://fastpg@/fastpg?host=$dir/pgrun"
 Ctrl-C stops everything (or \`make stop\` from another shell).
 MSG

@@ -89,25 +89,81 @@ fpg_log(enum fpg_log_level lvl, const char *fmt, ...)
 	emit(levels[lvl], msg);
 }
 
-/* The access line: method, path, status, bytes, microseconds, id. */
+/* Appends the decimal digits of v. */
+static char *
+put_num(char *p, unsigned long long v)
+{
+	char	 tmp[24];
+	size_t	 n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/*
+ * The access line: method, path, status, bytes, microseconds, id.
+ * Written on every request, so built without printf: the date is
+ * formatted once a second per thread, and only the path (the one
+ * field the client chose freely) is escaped.  Method and id were
+ * checked on the way in.
+ */
 void
 fpg_log_access(const struct fpg_req *r, long usec)
 {
-	char	 msg[1024];
-	char	 path[600];
-	size_t	 plen;
+	static __thread time_t	 last = -1;
+	static __thread char	 date[24];	/* 2026-01-01T00:00:00. */
+	static int		 pid;
+	struct timespec		 ts;
+	struct tm		 tm;
+	char			 line[1024], *p = line;
+	const char		*name = fpg_app.res ? fpg_app.res->name : "fastpg";
+	size_t			 plen, nlen = strlen(name);
+	int			 ms;
 
 	if (fpg_log_level < FPG_LOG_INFO)
 		return;
+	if (pid == 0)
+		pid = (int)getpid();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec != last) {
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S.", &tm);
+		last = ts.tv_sec;
+	}
+	p = stpcpy(p, date);
+	ms = (int)(ts.tv_nsec / 1000000);
+	*p++ = (char)('0' + ms / 100);
+	*p++ = (char)('0' + ms / 10 % 10);
+	*p++ = (char)('0' + ms % 10);
+	p = stpcpy(p, "Z access ");
+	if (nlen > 64)
+		nlen = 64;
+	memcpy(p, name, nlen);
+	p += nlen;
+	*p++ = '[';
+	p = put_num(p, (unsigned long long)pid);
+	p = stpcpy(p, "] ");
+	p = stpcpy(p, r->method[0] ? r->method : "-");
+	*p++ = ' ';
 	plen = r->path ? strlen(r->path) : 0;
-	if (plen > sizeof(path) - 1)
-		plen = sizeof(path) - 1;
-	memcpy(path, r->path ? r->path : "", plen);
-	path[plen] = '\0';
-	snprintf(msg, sizeof(msg), "%s %s %d %zu %ldus id=%s",
-	    r->method[0] ? r->method : "-", plen ? path : "-", r->status,
-	    r->bytes, usec, r->id);
-	emit("access", msg);
+	if (plen == 0)
+		*p++ = '-';
+	else
+		p += fpg_escape(p, 600, r->path, plen);
+	*p++ = ' ';
+	p = put_num(p, (unsigned long long)(r->status > 0 ? r->status : 0));
+	*p++ = ' ';
+	p = put_num(p, (unsigned long long)r->bytes);
+	*p++ = ' ';
+	p = put_num(p, (unsigned long long)(usec > 0 ? usec : 0));
+	p = stpcpy(p, "us id=");
+	p = stpcpy(p, r->id);
+	*p++ = '\n';
+	(void)!write(STDERR_FILENO, line, (size_t)(p - line));
 }
 
 const char *

@@ -359,8 +359,11 @@ check_part(const struct fpg_schema *s, json_t *inst, const char *where,
 
 	if (s == NULL || inst == NULL || from >= FPG_ERRORS_MAX)
 		return 0;
-	if ((loc = json_pack("[s]", where)) == NULL)
+	if ((loc = json_array()) == NULL ||
+	    json_array_append_new(loc, json_string_nocheck(where)) == -1) {
+		json_decref(loc);
 		return -1;
+	}
 	n = fpg_schema_validate(s, inst, loc, errs, FPG_ERRORS_MAX);
 	json_decref(loc);
 	if (n == SIZE_MAX)
