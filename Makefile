@@ -48,7 +48,7 @@ all: $(LIB_SO) $(LIB_A) $(APP_BINS) $(TOOLS)
 deps:
 	@sh deploy/deps.sh
 
-$(BUILD)/obj/lib/%.o: lib/%.c lib/fastpg.h lib/extern.h
+$(BUILD)/obj/lib/%.o: lib/%.c $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -94,7 +94,7 @@ openapi: all
 	@echo "openapi: $(BUILD)/openapi.json"
 
 # Unit tests link the static library so they can reach private functions.
-$(BUILD)/tests/check_%: tests/unit/check_%.c $(LIB_A) lib/fastpg.h lib/extern.h
+$(BUILD)/tests/check_%: tests/unit/check_%.c $(LIB_A) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(SANLD) $(LIB_A) $(LDLIBS_LIB) $$(pkg-config --libs check)
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_schema.c -- libFuzzer harness for the JSON Schema compiler and
- * validator (lib/schema.c, lib/schema_format.c).
+ * validator (lib/schema_*.c, lib/schema_format.c).
  *
  * Input: SCHEMA NUL INSTANCE.  The schema text is compiled; when it
  * compiles, the instance (parsed as the library parses bodies) is
@@ -9,7 +9,7 @@
  * fixed instances.
  *
  *	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ilib \
- *	    -I/usr/include/postgresql lib/schema.c lib/schema_format.c \
+ *	    -I/usr/include/postgresql lib/schema_*.c lib/schema_format.c \
  *	    tests/fuzz/fuzz_schema.c -ljansson -lpcre2-8 -o fuzz_schema
  *	./fuzz_schema -max_total_time=60 tests/fuzz/corpus/schema
  */

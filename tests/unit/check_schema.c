@@ -1,7 +1,8 @@
 /*
- * check_schema.c -- unit tests for lib/schema.c and lib/schema_format.c:
- * the JSON Schema compiler, the validator and its Pydantic-shaped
- * errors.
+ * check_schema.c -- unit tests for lib/schema_*.c: the JSON Schema
+ * compiler, the validator and its Pydantic-shaped errors.  Links the
+ * static library, so it also reaches the private multipleOf helpers
+ * (schema_int.h) to compare the fast path with the general one.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -13,6 +14,18 @@
 #include <check.h>
 
 #include "fastpg.h"
+#include "schema_int.h"
+
+/* 10^n for small n. */
+static unsigned long long
+pow10i(int n)
+{
+	unsigned long long p = 1;
+
+	while (n-- > 0)
+		p *= 10;
+	return p;
+}
 
 /* Compiles text or fails the test with the compiler's message. */
 static struct fpg_schema *
@@ -274,6 +287,182 @@ START_TEST(t_numbers)
 	json_decref(e);
 	one_error("{\"exclusiveMaximum\":10.0}", "10", "less_than");
 	one_error("{\"exclusiveMinimum\":0}", "0", "greater_than");
+}
+END_TEST
+
+/*
+ * multipleOf: the shortcut (fpg_schema_mult_check) must agree with the
+ * general decimal path (fpg_schema_mult_slow) on every value, for
+ * divisors it takes (10^-k, m * 10^-k, integers) and ones it does not.
+ */
+START_TEST(t_multiple_fast)
+{
+	static const char *const divs[] = {
+		"0.01", "0.1", "0.5", "5", "3", "0.0001", "1e-8", "0.07",
+		"0.123456789", "100", "2.5", "1e20", "1e-22", "1e-23", "1",
+	};
+	static const char *const odd[] = {
+		"0.30000000000000004", "1e-320", "4.35", "19.99", "19.999",
+		"1e308", "123456789012.34", "1125899906842.62", "0.0075",
+		"5e-324", "2.2250738585072014e-308", "0.009999999999999998",
+		"4503599627370495.5", "1e22", "9.999999999999999e22",
+	};
+	struct mult	 m;
+	json_t		*d, *x;
+	char		 buf[64];
+	unsigned	 seed = 12345;
+	size_t		 i, k, n;
+
+	for (i = 0; i < sizeof(divs) / sizeof(divs[0]); i++) {
+		d = J(divs[i]);
+		fpg_schema_mult_init(&m, d);
+		for (n = 0; n < 20000 + sizeof(odd) / sizeof(odd[0]); n++) {
+			if (n < sizeof(odd) / sizeof(odd[0]))
+				snprintf(buf, sizeof(buf), "%s", odd[n]);
+			else {
+				/* Up to 16 digits, up to 9 of them decimals. */
+				unsigned long long ip;
+				int fd;
+
+				seed = seed * 1103515245u + 12345u;
+				fd = (int)(seed >> 16) % 10;
+				seed = seed * 1103515245u + 12345u;
+				ip = ((unsigned long long)seed << 20) %
+				    10000000ULL;
+				seed = seed * 1103515245u + 12345u;
+				k = (seed >> 8) % 1000000000u;
+				snprintf(buf, sizeof(buf), "%s%llu.%0*zu",
+				    n % 3 == 0 ? "-" : "", ip, fd > 0 ? fd : 1,
+				    fd > 0 ? k % (size_t)pow10i(fd) : 0);
+			}
+			x = json_real(strtod(buf, NULL));
+			ck_assert_msg(fpg_schema_mult_check(&m, x) ==
+			    fpg_schema_mult_slow(&m, x), "%s multipleOf %s",
+			    buf, divs[i]);
+			json_decref(x);
+		}
+		/* Integers, by the integer path. */
+		for (n = 0; n < 1000; n++) {
+			x = json_integer((json_int_t)n * 7 - 3000);
+			ck_assert(fpg_schema_mult_check(&m, x) ==
+			    fpg_schema_mult_slow(&m, x));
+			json_decref(x);
+		}
+		json_decref(d);
+	}
+	ck_assert(valid("{\"multipleOf\":0.01}", "530.31"));
+	ck_assert(valid("{\"multipleOf\":0.01}", "271372.53"));
+	ck_assert(!valid("{\"multipleOf\":0.01}", "19.999"));
+	ck_assert(valid("{\"multipleOf\":0.05}", "1.15"));
+	ck_assert(!valid("{\"multipleOf\":0.05}", "1.16"));
+	ck_assert(valid("{\"multipleOf\":100}", "1.2e3"));
+	ck_assert(!valid("{\"multipleOf\":100}", "1250"));
+}
+END_TEST
+
+/*
+ * An error's input is the instance's own value, but as it was when it
+ * failed: defaults added afterwards do not show in it, and it outlives
+ * the instance.
+ */
+START_TEST(t_error_input)
+{
+	struct fpg_schema	*s;
+	json_t			*i, *e = json_array(), *want;
+
+	s = mk("{\"properties\":{\"a\":{\"default\":1},\"o\":{\"properties\":"
+	    "{\"d\":{\"default\":2}},\"required\":[\"q\"]},"
+	    "\"n\":{\"type\":\"string\"}},\"required\":[\"r\"]}");
+	i = J("{\"o\":{},\"n\":5}");
+	ck_assert_uint_eq(fpg_schema_validate(s, i, NULL, e, 8), 3);
+	want = J("[{\"type\":\"missing\",\"loc\":[\"r\"],\"msg\":"
+	    "\"Field required\",\"input\":{\"o\":{},\"n\":5}},"
+	    "{\"type\":\"missing\",\"loc\":[\"o\",\"q\"],\"msg\":"
+	    "\"Field required\",\"input\":{}},"
+	    "{\"type\":\"string_type\",\"loc\":[\"n\"],\"msg\":"
+	    "\"Input should be a valid string\",\"input\":5}]");
+	/* The errors outlive both the instance and the schema. */
+	json_decref(i);
+	fpg_schema_free(s);
+	ck_assert(json_equal(e, want));
+	json_decref(want);
+	json_decref(e);
+}
+END_TEST
+
+/*
+ * A subject too long for pcre2's JIT stack is matched again by the
+ * interpreter, with the same result.
+ */
+START_TEST(t_pattern_long)
+{
+	size_t	 n = 20000, i;
+	char	*inst = malloc(n + 3);
+
+	inst[0] = '"';
+	for (i = 1; i <= n; i++)
+		inst[i] = i % 2 ? 'a' : 'b';
+	inst[n + 1] = '"';
+	inst[n + 2] = '\0';
+	ck_assert(valid("{\"pattern\":\"^(a|b)*$\"}", inst));
+	inst[n] = 'c';
+	ck_assert(!valid("{\"pattern\":\"^(a|b)*$\"}", inst));
+	free(inst);
+}
+END_TEST
+
+/*
+ * Patterns of the shape ^[class]+$ run without pcre2; they must give
+ * pcre2's answer on every subject.
+ */
+START_TEST(t_pattern_simple)
+{
+	static const char *const pats[] = {
+		"^[A-Za-z0-9._-]+$", "^[a-z]*$", "^[\\w.-]+$", "^[\\d]+$",
+		"^[-a]+$", "^[a-]+$", "^[\\.-]+$", "^[+--]+$", "^[$^]+$",
+		"^[\\]\\[]+$", "^[a-z-9]+$", "^[\\.-z]+$",
+		"^[a\\-z]+$", "^[ -~]+$", "^[^a]+$", "^[a]+$|b", "^[\\u0041]+$",
+		"^[\\s]+$", "^[[:alpha:]]+$", "^[0-9]{2}$",
+	};
+	static const char alpha[] = "aAzZ09._-+$^[]\\/ ~\x01" "\xc3\xa9" "b";
+	struct fpg_schema	*sch = mk("{}");
+	struct vctx		 c;
+	struct regex		 re, slow;
+	char			 err[256], subj[4];
+	size_t			 i, a, b, d, n = sizeof(alpha) - 1, simple = 0;
+
+	memset(&c, 0, sizeof(c));
+	memset(subj, 0, sizeof(subj));	/* JIT may read past len */
+	c.s = sch;
+	for (i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+		ck_assert_msg(fpg_schema_regex_new(&re, pats[i],
+		    strlen(pats[i]), err, sizeof(err)), "%s: %s", pats[i], err);
+		simple += re.simple != 0;
+		slow = re;
+		slow.simple = 0;
+		/* Every subject of up to 3 bytes over alpha, and "". */
+		for (a = 0; a <= n; a++)
+			for (b = 0; b <= (a == n ? 0 : n); b++)
+				for (d = 0; d <= (b == n ? 0 : n); d++) {
+					size_t len = 0;
+
+					if (a < n)
+						subj[len++] = alpha[a];
+					if (a < n && b < n)
+						subj[len++] = alpha[b];
+					if (a < n && b < n && d < n)
+						subj[len++] = alpha[d];
+					ck_assert_msg(fpg_schema_regex_test(&c,
+					    &re, subj, len) ==
+					    fpg_schema_regex_test(&c, &slow,
+					    subj, len), "%s on %.*s", pats[i],
+					    (int)len, subj);
+				}
+		fpg_schema_regex_free(&re);
+	}
+	ck_assert_uint_ge(simple, 8);
+	pcre2_match_data_free(c.md);
+	fpg_schema_free(sch);
 }
 END_TEST
 
@@ -572,6 +761,10 @@ schema_suite(void)
 	tcase_add_test(tc, t_ref_loop);
 	tcase_add_test(tc, t_unique);
 	tcase_add_test(tc, t_numbers);
+	tcase_add_test(tc, t_multiple_fast);
+	tcase_add_test(tc, t_error_input);
+	tcase_add_test(tc, t_pattern_long);
+	tcase_add_test(tc, t_pattern_simple);
 	tcase_add_test(tc, t_defaults);
 	tcase_add_test(tc, t_error_shape);
 	tcase_add_test(tc, t_applicators);
