@@ -4,15 +4,17 @@
  *
  * Environment as for every integration test (util.h), plus BIN_DIR.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -307,6 +309,62 @@ START_TEST(server_errors_are_json)
 }
 END_TEST
 
+/* A client sending its body one byte a second: the web server buffers
+ * it, so no responder thread waits on it meanwhile. */
+static volatile int slow_done;
+
+static void *
+slow_client(void *arg)
+{
+	struct sockaddr_in	 sin;
+	const char		*base = getenv("BASE_URL"), *colon;
+	const char		*head = "POST /items HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 40\r\n\r\n";
+	int			 fd, i;
+
+	(void)arg;
+	colon = strrchr(base, ':');
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)atoi(colon + 1));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    write(fd, head, strlen(head)) > 0)
+		for (i = 0; i < 4 && !slow_done; i++) {
+			(void)!write(fd, "{", 1);
+			sleep(1);
+		}
+	close(fd);
+	return NULL;
+}
+
+START_TEST(slow_client_holds_no_thread)
+{
+	pthread_t	 t[8];
+	struct resp	 r;
+	int		 i;
+	time_t		 t0;
+
+	for (i = 0; i < 8; i++)
+		pthread_create(&t[i], NULL, slow_client, NULL);
+	usleep(300000);
+	/* 8 slow clients, more than the responders' threads: the rest
+	 * are still served at once. */
+	t0 = time(NULL);
+	for (i = 0; i < 20; i++) {
+		r = get("/items?limit=1");
+		ck_assert_int_eq(r.status, 200);
+		resp_free(&r);
+	}
+	ck_assert_msg(time(NULL) - t0 <= 2, "served slowly: %ld s",
+	    (long)(time(NULL) - t0));
+	slow_done = 1;
+	for (i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -319,6 +377,7 @@ suite(void)
 	tcase_add_test(t, statement_timeout_504);
 	tcase_add_test(t, hostile_inputs);
 	tcase_add_test(t, server_errors_are_json);
+	tcase_add_test(t, slow_client_holds_no_thread);
 	suite_add_tcase(s, t);
 	return s;
 }
