@@ -210,9 +210,11 @@ fpg_args_coerce(struct fpg_req *r, const json_t *schema, const char *where,
 	if ((obj = json_object()) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
-		json_t *kt = json_string(kv[i].key);
+		/* Path keys come from the route table: only query keys are
+		 * the client's to check. */
+		json_t *kt = where[0] == 'p' ? NULL : json_string(kv[i].key);
 
-		if (kt == NULL) {
+		if (kt == NULL && where[0] != 'p') {
 			/* A key that is not UTF-8 cannot even be named. */
 			json_array_append_new(errs, json_pack("{s:s, s:[s], "
 			    "s:s, s:s}", "type", "string_unicode", "loc", where,

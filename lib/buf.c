@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "extern.h"
@@ -21,6 +22,25 @@ struct fpg_chunk {
 	size_t			 pad;	/* keeps data 16-byte aligned on LP64 */
 	char			 data[];
 };
+
+/*
+ * Gives the arena len bytes of the caller's memory (16-byte aligned,
+ * such as a request's own array) to use before it mallocs: most
+ * requests then allocate nothing for their strings.
+ */
+void
+fpg_arena_init(struct fpg_arena *a, void *mem, size_t len)
+{
+	a->head = a->first = NULL;
+	if (len <= sizeof(struct fpg_chunk) + 16 ||
+	    (uintptr_t)mem % 16 != 0)
+		return;
+	a->first = mem;
+	a->first->next = NULL;
+	a->first->used = 0;
+	a->first->size = len - sizeof(struct fpg_chunk);
+	a->head = a->first;
+}
 
 /*
  * Returns len bytes (zeroed) that live until fpg_arena_free(), or NULL
@@ -69,9 +89,12 @@ fpg_arena_free(struct fpg_arena *a)
 
 	for (c = a->head; c != NULL; c = next) {
 		next = c->next;
-		free(c);
+		if (c != a->first)
+			free(c);
 	}
-	a->head = NULL;
+	a->head = a->first;
+	if (a->first != NULL)
+		a->first->used = 0;
 }
 
 /*

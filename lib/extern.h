@@ -16,8 +16,10 @@
 /* Per-request arena: every request string lives here, freed in one call. */
 struct fpg_arena {
 	struct fpg_chunk	*head;
+	struct fpg_chunk	*first;	/* caller's memory, never freed */
 };
 
+void	 fpg_arena_init(struct fpg_arena *, void *, size_t);
 void	*fpg_arena_alloc(struct fpg_arena *, size_t);
 char	*fpg_arena_strndup(struct fpg_arena *, const char *, size_t);
 void	 fpg_arena_free(struct fpg_arena *);
@@ -117,6 +119,7 @@ struct fpg_req {
 	struct fpg_db		*db;
 	const struct fpg_croute	*route;
 	struct fpg_arena	 arena;
+	long double		 arena0[96];	/* the arena's first 1.5 KB, aligned */
 	int64_t			 start;
 	char			 method[16];
 	char			*path;		/* decoded, for the log */

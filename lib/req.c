@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,6 +349,30 @@ drop_shadowed(json_t *errs, size_t from)
 	}
 }
 
+static json_t	*part_locs[3];
+
+static void
+make_locs(void)
+{
+	part_locs[0] = json_pack("[s]", "path");
+	part_locs[1] = json_pack("[s]", "query");
+	part_locs[2] = json_pack("[s]", "body");
+}
+
+/*
+ * The loc prefix of a part, ["path"], ["query"] or ["body"]: made once
+ * and shared by every thread (jansson's reference counts are atomic,
+ * and the validator only reads it).
+ */
+static json_t *
+part_loc(const char *where)
+{
+	static pthread_once_t	 once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, make_locs);
+	return part_locs[where[0] == 'p' ? 0 : where[0] == 'q' ? 1 : 2];
+}
+
 /* Runs one part's schema with loc [where] into errs; -1 if the
  * validator could not run (out of memory): nothing passes then. */
 static int
@@ -359,13 +384,9 @@ check_part(const struct fpg_schema *s, json_t *inst, const char *where,
 
 	if (s == NULL || inst == NULL || from >= FPG_ERRORS_MAX)
 		return 0;
-	if ((loc = json_array()) == NULL ||
-	    json_array_append_new(loc, json_string_nocheck(where)) == -1) {
-		json_decref(loc);
+	if ((loc = part_loc(where)) == NULL)
 		return -1;
-	}
 	n = fpg_schema_validate(s, inst, loc, errs, FPG_ERRORS_MAX);
-	json_decref(loc);
 	if (n == SIZE_MAX)
 		return -1;
 	drop_shadowed(errs, from);
@@ -448,6 +469,7 @@ fpg_req_handle(struct fpg_req *r)
 
 	r->start = fpg_now_us();
 	r->status = 500;
+	fpg_arena_init(&r->arena, r->arena0, sizeof(r->arena0));
 	set_request_id(r);
 	m = fpg_req_env(r, "REQUEST_METHOD");
 	if (m == NULL || *m == '\0' || strlen(m) >= sizeof(r->method) ||
@@ -598,10 +620,22 @@ fpg_arg(struct fpg_req *r, const char *name)
 	switch (json_typeof(v)) {
 	case JSON_STRING:
 		return json_string_value(v);
-	case JSON_INTEGER:
-		snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-		break;
+	case JSON_INTEGER: {
+		/* Every id a path carries passes here: no printf. */
+		json_int_t	 n = json_integer_value(v);
+		unsigned long long u = n < 0 ? 0 - (unsigned long long)n :
+		    (unsigned long long)n;
+		char		*p = tmp + sizeof(tmp) - 1;
+
+		*p = '\0';
+		do
+			*--p = (char)('0' + u % 10);
+		while ((u /= 10) != 0);
+		if (n < 0)
+			*--p = '-';
+		return fpg_arena_strndup(&r->arena, p,
+		    (size_t)(tmp + sizeof(tmp) - 1 - p));
+	}
 	case JSON_REAL:
 		snprintf(tmp, sizeof(tmp), "%.15g", json_real_value(v));
 		break;

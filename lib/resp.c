@@ -49,9 +49,12 @@ fpg_set_header(struct fpg_req *r, const char *name, const char *value)
 {
 	const char *p;
 
-	if (r->answered || *name == '\0' || strspn(name, "ABCDEFGHIJKLMNOPQRS"
-	    "TUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(name))
+	if (r->answered || *name == '\0')
 		return -1;
+	for (p = name; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			return -1;
 	/* The library's own: one Status line, one type, one request id. */
 	if (strcasecmp(name, "Status") == 0 ||
 	    strcasecmp(name, "Content-Type") == 0 ||
