@@ -254,6 +254,10 @@ operation(const struct fpg_croute *cr, json_t *comps)
 	    json_pack("{s:s}", "description", "No Content") :
 	    json_pack("{s:s, s:{s:{s:{}}}}", "description",
 	    "Successful Response", "content", "application/json", "schema"));
+	/* Every request can be malformed in ways no schema describes (a
+	 * NUL or ".." in the path, a broken query string). */
+	json_object_set_new(resp, "400", error_response("Bad Request",
+	    "#/components/schemas/ErrorDetail"));
 	if (haspath)
 		json_object_set_new(resp, "404", error_response("Not Found",
 		    "#/components/schemas/ErrorDetail"));
