@@ -368,9 +368,15 @@ down() {
 }
 
 case ${1:-} in
-pg-stop) as_pg "$pgbin/pg_ctl" -D "$2/pg/data" -m fast -w stop >/dev/null;;
-pg-start) as_pg "$pgbin/pg_ctl" -D "$2/pg/data" -l "$2/log/postgresql.log" -w -t 60 \
-	    -o "-k $2/pgrun -c listen_addresses='' -c max_connections=200" start >/dev/null;;
+pg-stop|pg-start)
+	[ $# -eq 2 ] && [ -d "$2" ] || die "usage: local.sh $1 DIR"
+	d=$(cd "$2" && pwd)	# PostgreSQL resolves -k from its data folder
+	if [ "$1" = pg-stop ]; then
+		as_pg "$pgbin/pg_ctl" -D "$d/pg/data" -m fast -w stop >/dev/null
+	else
+		as_pg "$pgbin/pg_ctl" -D "$d/pg/data" -l "$d/log/postgresql.log" -w -t 60 \
+		    -o "-k $d/pgrun -c listen_addresses='' -c max_connections=200" start >/dev/null
+	fi;;
 up)	shift; [ $# -ge 1 ] || die "usage: local.sh up DIR [options]"; up "$@";;
 down)	[ $# -eq 2 ] || die "usage: local.sh down DIR"; down "$2";;
 run)
