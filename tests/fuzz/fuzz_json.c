@@ -21,30 +21,11 @@
 #include <string.h>
 
 #include "fastpg.h"
+#include "schemas.h"	/* SCHEMA_<name> for apps/items/<name>.json */
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* apps/items/item_create.json */
-static const char item_create[] =
-"{"
-"  \"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-"  \"title\": \"ItemCreate\","
-"  \"type\": \"object\","
-"  \"properties\": {"
-"    \"sku\": { \"type\": \"string\", \"minLength\": 1, \"maxLength\": 64,"
-"      \"pattern\": \"^[A-Za-z0-9._-]+$\" },"
-"    \"name\": { \"type\": \"string\", \"minLength\": 1, \"maxLength\": 200 },"
-"    \"description\": { \"type\": [\"string\", \"null\"], \"maxLength\": 4000 },"
-"    \"price\": { \"type\": \"number\", \"minimum\": 0,"
-"      \"maximum\": 9999999999.99, \"multipleOf\": 0.01 },"
-"    \"stock\": { \"type\": \"integer\", \"minimum\": 0,"
-"      \"maximum\": 2147483647, \"default\": 0 },"
-"    \"attributes\": { \"type\": \"object\", \"default\": {} }"
-"  },"
-"  \"required\": [\"sku\", \"name\", \"price\"],"
-"  \"additionalProperties\": false"
-"}";
 
 static struct fpg_schema	*schema;
 
@@ -56,8 +37,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	json_object_seed(1);
-	if ((schema = fpg_schema_new(item_create, strlen(item_create), err,
-	    sizeof(err))) == NULL) {
+	if ((schema = fpg_schema_new(SCHEMA_item_create,
+	    strlen(SCHEMA_item_create), err, sizeof(err))) == NULL) {
 		fprintf(stderr, "fuzz_json: %s\n", err);
 		abort();
 	}

@@ -32,89 +32,16 @@
 #include <string.h>
 
 #include "extern.h"
+#include "schemas.h"	/* SCHEMA_<name> for apps/items/<name>.json */
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define PARAMS_MAX	128
 
-/* apps/items/item_create.json */
-static const char item_create[] =
-"{"
-"  \"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-"  \"title\": \"ItemCreate\","
-"  \"type\": \"object\","
-"  \"properties\": {"
-"    \"sku\": { \"type\": \"string\", \"minLength\": 1, \"maxLength\": 64,"
-"      \"pattern\": \"^[A-Za-z0-9._-]+$\" },"
-"    \"name\": { \"type\": \"string\", \"minLength\": 1, \"maxLength\": 200 },"
-"    \"description\": { \"type\": [\"string\", \"null\"], \"maxLength\": 4000 },"
-"    \"price\": { \"type\": \"number\", \"minimum\": 0,"
-"      \"maximum\": 9999999999.99, \"multipleOf\": 0.01 },"
-"    \"stock\": { \"type\": \"integer\", \"minimum\": 0,"
-"      \"maximum\": 2147483647, \"default\": 0 },"
-"    \"attributes\": { \"type\": \"object\", \"default\": {} }"
-"  },"
-"  \"required\": [\"sku\", \"name\", \"price\"],"
-"  \"additionalProperties\": false"
-"}";
 
-/* apps/items/item_patch.json */
-static const char item_patch[] =
-"{"
-"  \"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-"  \"title\": \"ItemPatch\","
-"  \"type\": \"object\","
-"  \"properties\": {"
-"    \"sku\": { \"type\": \"string\", \"minLength\": 1, \"maxLength\": 64,"
-"      \"pattern\": \"^[A-Za-z0-9._-]+$\" },"
-"    \"name\": { \"type\": \"string\", \"minLength\": 1, \"maxLength\": 200 },"
-"    \"description\": { \"type\": [\"string\", \"null\"], \"maxLength\": 4000 },"
-"    \"price\": { \"type\": \"number\", \"minimum\": 0,"
-"      \"maximum\": 9999999999.99, \"multipleOf\": 0.01 },"
-"    \"stock\": { \"type\": \"integer\", \"minimum\": 0,"
-"      \"maximum\": 2147483647 },"
-"    \"attributes\": { \"type\": \"object\" }"
-"  },"
-"  \"minProperties\": 1,"
-"  \"additionalProperties\": false"
-"}";
 
-/* apps/items/item_id.json */
-static const char item_id[] =
-"{"
-"  \"type\": \"object\","
-"  \"properties\": {"
-"    \"id\": { \"type\": \"integer\", \"minimum\": 1,"
-"      \"maximum\": 9223372036854775807 }"
-"  },"
-"  \"required\": [\"id\"]"
-"}";
 
-/* apps/items/item_list.json */
-static const char item_list[] =
-"{"
-"  \"title\": \"ItemListQuery\","
-"  \"type\": \"object\","
-"  \"properties\": {"
-"    \"limit\": { \"type\": \"integer\", \"minimum\": 1, \"maximum\": 100,"
-"      \"default\": 20 },"
-"    \"after\": { \"type\": \"string\", \"minLength\": 1, \"maxLength\": 512,"
-"      \"description\": \"cursor from the Link header of the previous page\" },"
-"    \"sort\": { \"enum\": [\"id\", \"-id\", \"name\", \"-name\", \"price\","
-"      \"-price\", \"created_at\", \"-created_at\"] },"
-"    \"min_price\": { \"type\": \"number\", \"minimum\": 0 },"
-"    \"max_price\": { \"type\": \"number\", \"minimum\": 0 },"
-"    \"in_stock\": { \"type\": \"boolean\" },"
-"    \"sku\": { \"type\": \"string\", \"minLength\": 1, \"maxLength\": 64 },"
-"    \"q\": { \"type\": \"string\", \"minLength\": 1, \"maxLength\": 200 }"
-"  },"
-"  \"patternProperties\": {"
-"    \"^attr\\\\.[A-Za-z0-9_.-]{1,64}$\": { \"type\": \"string\","
-"      \"maxLength\": 200 }"
-"  },"
-"  \"additionalProperties\": false"
-"}";
 
 /* Not from apps/: a string path argument beside the integer id. */
 static const char tag_path[] =
@@ -366,11 +293,11 @@ h_health(struct fpg_req *r)
 }
 
 static const struct fpg_route routes[] = {
-	{ "GET", "/items", h_list, NULL, item_list, NULL },
-	{ "POST", "/items", h_create, NULL, NULL, item_create },
-	{ "GET", "/items/{id}", h_get, item_id, NULL, NULL },
-	{ "PATCH", "/items/{id}", h_patch, item_id, NULL, item_patch },
-	{ "DELETE", "/items/{id}", h_delete, item_id, NULL, NULL },
+	{ "GET", "/items", h_list, NULL, SCHEMA_item_list, NULL },
+	{ "POST", "/items", h_create, NULL, NULL, SCHEMA_item_create },
+	{ "GET", "/items/{id}", h_get, SCHEMA_item_id, NULL, NULL },
+	{ "PATCH", "/items/{id}", h_patch, SCHEMA_item_id, NULL, SCHEMA_item_patch },
+	{ "DELETE", "/items/{id}", h_delete, SCHEMA_item_id, NULL, NULL },
 	{ "GET", "/items/{id}/tags/{tag}", h_tag, tag_path, tag_query, NULL },
 	{ "PUT", "/items/{id}/tags/{tag}", h_put_tag, tag_path, NULL,
 	    any_body },
