@@ -311,6 +311,17 @@ up() {
 	mkdir -p "$dir/log"
 	dir=$(cd "$dir" && pwd)
 	chmod 755 "$dir" "$dir/log"
+	# PostgreSQL runs as postgres, the responders and web servers as
+	# nobody: each must reach the folders (a tree under /root is not).
+	if [ $root = 1 ]; then
+		local u f
+		for u in postgres nobody; do
+			for f in "$dir" "$bin" "$top/deploy"; do
+				runuser -u "$u" -- test -x "$f" 2>/dev/null ||
+				    die "$f cannot be reached by the user $u: put the project where others may enter (chmod o+x its parent folders, or move it to /srv or /opt)"
+			done
+		done
+	fi
 	echo "$server" >"$dir/server"
 	pg_up "$dir"
 	# Web servers that spawn the responders pass this on to them.
