@@ -128,8 +128,9 @@ test: deps
 	        "testing a copy in $$t" && \
 	    tar -C "$(CURDIR)" --exclude=./build --exclude=./var -cf - . | tar -C "$$t" -xf - && \
 	    $(MAKE) -C "$$t" test-here; rc=$$?; rm -rf "$$t"; exit $$rc; \
+	else \
+	    $(MAKE) test-here; \
 	fi
-	@$(MAKE) test-here
 
 test-here:
 	$(MAKE) all unit-bins
