@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extern.h"
 #include "schema_int.h"
 
 /*
@@ -259,19 +260,6 @@ fpg_schema_compile(struct comp *c, const json_t *j)
 	return n;
 }
 
-/* The value of a hex digit, or -1. */
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Resolves a local $ref ("#" or "#/json/pointer", percent-encoded as a
  * URI fragment) within doc.  Returns the target or NULL (message set).
@@ -288,21 +276,10 @@ resolve(struct comp *c, const char *ref)
 		    "JSON pointers)", ref);
 	if ((buf = malloc(len + 1)) == NULL)
 		return fpg_schema_cerr(c, "out of memory");
-	/* Percent-decode the fragment. */
-	for (i = 1, q = buf; i < len; i++) {
-		if (ref[i] == '%') {
-			if (i + 2 >= len)
-				goto bad;
-			if (hexval(ref[i + 1]) < 0 || hexval(ref[i + 2]) < 0)
-				goto bad;
-			*q++ = (char)(hexval(ref[i + 1]) * 16 +
-			    hexval(ref[i + 2]));
-			i += 2;
-		} else
-			*q++ = ref[i];
-	}
-	*q = '\0';
-	len = (size_t)(q - buf);
+	/* Percent-decode the fragment, as the router decodes a path. */
+	memcpy(buf, ref + 1, len);	/* with its NUL */
+	if (fpg_pct_decode(buf, len - 1, 0, &len) == -1)
+		goto bad;
 	/* Walk the pointer: "/a/b", each segment ~-unescaped. */
 	for (p = buf; cur != NULL && p < buf + len; ) {
 		seg = ++p;
