@@ -107,8 +107,11 @@ for name in $names; do
 	crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" |
 	    tail -n 1)
 	echo "FAIL: fuzz: $name exited $rc after ${runs:-?} runs" >&2
-	grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" |
-	    head -n 5 >&2
+	# What failed, and where: the sanitizer's or libFuzzer's report
+	# and the harness's frames (an abort() in a check names its line).
+	grep -E '^(==[0-9]+== ?ERROR|SUMMARY|INFO: Seed|.*runtime error)' \
+	    "$log" | head -n 6 >&2
+	grep -E "^ +#[0-9]+ .*(tests/fuzz|lib)/" "$log" | head -n 8 >&2
 	if [ -n "$crash" ]; then
 		echo "fuzz: $name: input saved in $crash; replay with:" >&2
 		echo "    $bin $crash" >&2
