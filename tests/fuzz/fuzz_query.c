@@ -156,7 +156,7 @@ fuzz_decode(const char *data, size_t size)
 static void
 fuzz_path(const char *data, size_t size)
 {
-	struct fpg_arena	 arena = { NULL };
+	struct fpg_arena	 arena = { NULL, NULL };
 	char			*path, *segs[FPG_SEGMENTS_MAX], *ref;
 	size_t			 len, nsegs = SIZE_MAX, n = 0, i, start;
 	int			 rc, want = 0;
