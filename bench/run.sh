@@ -388,7 +388,10 @@ sizes() {
 
 deps
 for p in $(seq "$PORT" $((PORT + 5))); do port_free "$p" || die "port $p is in use (set PORT)"; done
-[ -x build/bin/items ] || die "build/bin/items missing: make all"
+# FASTPG_BUILD: the build folder under test (another checkout's, to
+# compare two versions of the library on the same machine).
+FASTPG_BUILD=${FASTPG_BUILD:-build}
+[ -x "$FASTPG_BUILD/bin/items" ] || die "$FASTPG_BUILD/bin/items missing: make all"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 cleanup
@@ -396,8 +399,8 @@ rm -rf "$B"
 mkdir -p "$B" "$RES" "$SNAP/bin"
 chmod 755 "$B"
 # The binaries under test, copied: a rebuild during the run changes nothing.
-cp -a build/lib "$SNAP/lib"
-cp -a build/bin/items "$SNAP/bin/"
+cp -a "$FASTPG_BUILD/lib" "$SNAP/lib"
+cp -a "$FASTPG_BUILD/bin/items" "$SNAP/bin/"
 : >"$B/rows.jsonl"
 : >"$B/responder-rss.jsonl"
 

@@ -64,8 +64,11 @@ static void
 set_request_id(struct fpg_req *r)
 {
 	static const char	 hex[] = "0123456789abcdef";
+	/* Random bytes for 16 ids at a time: one getrandom, not one each. */
+	static __thread unsigned char	 pool[256];
+	static __thread size_t		 used = sizeof(pool);
 	const char		*v = fpg_req_env(r, "HTTP_X_REQUEST_ID");
-	unsigned char		 rnd[16];
+	unsigned char		*rnd;
 	size_t			 i;
 
 	if (v != NULL && *v != '\0' && strlen(v) <= FPG_ID_MAX &&
@@ -74,9 +77,14 @@ set_request_id(struct fpg_req *r)
 		memcpy(r->id, v, strlen(v) + 1);
 		return;
 	}
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		memset(rnd, 0, sizeof(rnd));
-	for (i = 0; i < sizeof(rnd); i++) {
+	if (used == sizeof(pool)) {
+		if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool))
+			memset(pool, 0, sizeof(pool));
+		used = 0;
+	}
+	rnd = pool + used;
+	used += 16;
+	for (i = 0; i < 16; i++) {
 		r->id[2 * i] = hex[rnd[i] >> 4];
 		r->id[2 * i + 1] = hex[rnd[i] & 15];
 	}

@@ -6,9 +6,13 @@
  * lets requests in flight finish, closes connections and exits 0.
  *
  * libfcgi only notices a signal in the thread it interrupts, so the
- * listening socket is non-blocking and each worker polls it together
+ * listening socket is non-blocking and each worker waits for it together
  * with a self-pipe that the signal handler writes (FIELD-NOTES §1).
+ * Each worker waits in its own epoll set holding the socket with
+ * EPOLLEXCLUSIVE, so a new connection wakes one idle worker, not every
+ * worker of every process sharing the socket (poll() is the fallback).
  */
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -52,31 +56,104 @@ on_signal(int sig)
 	errno = saved;
 }
 
-static void *
-work(void *arg)
+/*
+ * An epoll set of the listening socket (exclusive wake-up) and the
+ * self-pipe, or -1 where the kernel lacks EPOLLEXCLUSIVE (before 4.5).
+ */
+static int
+wait_set(int lfd)
 {
-	struct worker	*w = arg;
-	struct pollfd	 p[2];
-	int		 rc, n;
+	struct epoll_event	 ev;
+	int			 ep;
 
-	if (!w->db.lazy)
-		fpg_db_connect(&w->db);
-	while (!stopping) {
-		p[0].fd = w->fr.ipcFd >= 0 ? w->fr.ipcFd : w->lfd;
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return -1;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.fd = lfd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) == -1)
+		goto fail;
+	ev.events = EPOLLIN;
+	ev.data.fd = wake[0];
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, wake[0], &ev) == -1)
+		goto fail;
+	return ep;
+fail:
+	close(ep);
+	return -1;
+}
+
+/*
+ * Waits until fd (the listening socket or a kept connection) is
+ * readable, the self-pipe is, or ms pass.  Returns 1 when fd is
+ * readable, 0 on a timeout, -1 on a signal or wake-up, -2 on an error.
+ */
+static int
+wait_for(int ep, int fd, int lfd, int ms)
+{
+	struct epoll_event	 ev[2];
+	struct pollfd		 p[2];
+	int			 n, i;
+
+	if (ep != -1 && fd == lfd) {
+		n = epoll_wait(ep, ev, 2, ms);
+		for (i = 0; i < n; i++)
+			if (ev[i].data.fd == lfd)
+				return 1;
+	} else {
+		p[0].fd = fd;
 		p[0].events = POLLIN;
 		p[1].fd = wake[0];
 		p[1].events = POLLIN;
 		p[0].revents = p[1].revents = 0;
-		n = poll(p, 2, w->db.lazy && w->db.conn ? IDLE_MS : -1);
-		if (stopping)
+		if ((n = poll(p, 2, ms)) > 0 && p[0].revents != 0)
+			return 1;
+	}
+	if (n < 0 && errno != EINTR) {
+		fpg_log(FPG_LOG_ERROR, "wait: %s", strerror(errno));
+		return -2;
+	}
+	return n == 0 ? 0 : -1;
+}
+
+/*
+ * Ends a request.  libfcgi closes a connection by shutting it down and
+ * waiting for the web server to close first (up to 2 s), so that input
+ * left unread cannot reset the connection under a response still on
+ * its way.  Here the response is sent first; when the input then turns
+ * out to be read to its end, the worker closes at once instead of
+ * waiting for the web server's turn on the CPU.
+ */
+static void
+finish(FCGX_Request *fr)
+{
+	if (!fr->keepConnection && fr->in != NULL) {
+		FCGX_FClose(fr->err);
+		FCGX_FClose(fr->out);	/* the response and END_REQUEST */
+		if (fr->in->isClosed || (FCGX_GetChar(fr->in) == EOF &&
+		    FCGX_GetError(fr->in) == 0))
+			FCGX_Detach(fr);
+	}
+	FCGX_Finish_r(fr);
+}
+
+static void *
+work(void *arg)
+{
+	struct worker	*w = arg;
+	int		 ep, rc, n;
+
+	ep = wait_set(w->lfd);
+	if (!w->db.lazy)
+		fpg_db_connect(&w->db);
+	while (!stopping) {
+		n = wait_for(ep, w->fr.ipcFd >= 0 ? w->fr.ipcFd : w->lfd,
+		    w->lfd, w->db.lazy && w->db.conn ? IDLE_MS : -1);
+		if (stopping || n == -2)
 			break;
-		if (n < 0 && errno != EINTR) {
-			fpg_log(FPG_LOG_ERROR, "poll: %s", strerror(errno));
-			break;
-		}
 		if (n == 0)
 			fpg_db_close(&w->db);	/* idle overflow */
-		if (n <= 0 || p[0].revents == 0)
+		if (n <= 0)
 			continue;
 		rc = FCGX_Accept_r(&w->fr);
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
@@ -94,10 +171,12 @@ work(void *arg)
 			r.db = &w->db;
 			fpg_req_handle(&r);
 		}
-		FCGX_Finish_r(&w->fr);
+		finish(&w->fr);
 	}
 	FCGX_Free(&w->fr, 1);	/* also closes a kept connection */
 	fpg_db_close(&w->db);
+	if (ep != -1)
+		close(ep);
 	return NULL;
 }
 
