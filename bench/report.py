@@ -43,8 +43,23 @@ def norm(r):
         out.update(rps=p["tps"], p50_ms=p["p50_us"] / 1000,
                    p99_ms=p["p99_us"] / 1000, max_ms=p["max_us"] / 1000,
                    non2xx=0, socket_errors=0, errors=p["failed"],
-                   latency_samples=p["samples"])
+                   latency_samples=p["samples"],
+                   requests=p.get("xacts"))
+    # CPU per request: the serving processes', PostgreSQL's (microseconds).
+    cpu = r.get("cpu_ms")
+    if cpu and out.get("requests"):
+        n = out["requests"]
+        out["cpu_us_serve"] = cpu["serve"] * 1000.0 / n if "serve" in cpu else None
+        out["cpu_us_pg"] = cpu["pg"] * 1000.0 / n
     return out
+
+
+def fmt_cpu(r):
+    """serving/PostgreSQL CPU microseconds per request, or "-"."""
+    if r.get("cpu_us_pg") is None:
+        return "-"
+    s = r.get("cpu_us_serve")
+    return "%s/%.0f" % ("-" if s is None else "%.0f" % s, r["cpu_us_pg"])
 
 
 def fmt_row(r, ref=None):
@@ -52,13 +67,13 @@ def fmt_row(r, ref=None):
     if ref:
         ratio = "%.3f" % (r["rps"] / ref) if r["rps"] < ref else "%.2f" % (r["rps"] / ref)
     rss = "%.1f" % (r["rss_kb"] / 1024) if r["rss_kb"] else "-"
-    return "| %-16s | %-6s | %10s | %7.2f | %7.2f | %8.2f | %6d | %7s | %8s |" % (
+    return "| %-16s | %-6s | %10s | %7.2f | %7.2f | %8.2f | %6d | %7s | %10s | %8s |" % (
         r["contender"], r["case"], "{:,.0f}".format(r["rps"]), r["p50_ms"],
-        r["p99_ms"], r["max_ms"], r["errors"], rss, ratio)
+        r["p99_ms"], r["max_ms"], r["errors"], rss, fmt_cpu(r), ratio)
 
 
-HEAD = ("| contender        | case   | requests/s |  p50 ms |  p99 ms |   max ms | errors | RSS MB  | /fastpg  |\n"
-        "|------------------|--------|-----------:|--------:|--------:|---------:|-------:|--------:|---------:|")
+HEAD = ("| contender        | case   | requests/s |  p50 ms |  p99 ms |   max ms | errors | RSS MB  | CPU us/req | /fastpg  |\n"
+        "|------------------|--------|-----------:|--------:|--------:|---------:|-------:|--------:|----------:|---------:|")
 
 
 def pct(xs, q):
@@ -178,7 +193,9 @@ def final(b, out):
     print()
     print("errors = non-2xx (wrk: status >= 400) + socket errors; RSS = all serving")
     print("processes (responders + nginx, uvicorn and its workers, nginx for the")
-    print("constant); /fastpg = requests/s over fastpg's in the same case.")
+    print("constant); CPU us/req = CPU time of those processes / PostgreSQL's")
+    print("(all backends) during the run, per request; /fastpg = requests/s over")
+    print("fastpg's in the same case.")
     for r in rows:
         print("  %-16s %s" % (r["contender"], r["desc"])) if r["case"] in ("get",) else None
 

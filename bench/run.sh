@@ -206,17 +206,37 @@ wrk_run() { # port case seconds
 	grep '^BENCH ' "$B/wrk.out" | tail -n 1 | cut -c7-
 }
 
+# CPU time (clock ticks: user + system, with reaped children's) of the
+# given pids; fields after the ")" that ends the command name.
+ticks() {
+	local p s=0 v
+	for p in "$@"; do
+		v=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null |
+		    awk '{print $12 + $13 + $14 + $15}') && s=$((s + ${v:-0}))
+	done
+	echo "$s"
+}
+pg_pids() { tree "$(head -n 1 "$W/pg/data/postmaster.pid")"; }
+HZ=$(getconf CLK_TCK)
+
 # Every case against one contender; appends rows to $B/rows.jsonl.
+# Beside wrk's figures, the CPU time the serving processes and
+# PostgreSQL spent during the measured run: per request, it shows where
+# the machine's time goes however loaded the machine is.
 # $1 name, $2 port, $3 description, $4 a function printing the serving
 # processes' pids (for RSS), $5 JSON object of settings.
 cases() {
-	local name=$1 port=$2 desc=$3 pidfn=$4 conf=$5 c j rss
+	local name=$1 port=$2 desc=$3 pidfn=$4 conf=$5 c j rss s0 p0 s1 p1
 	for c in $CASES; do
 		wrk_run "$port" "$c" "$WARMUP" >/dev/null
+		s0=$(ticks $($pidfn)) p0=$(ticks $(pg_pids))
 		j=$(wrk_run "$port" "$c" "$DURATION")
+		s1=$(ticks $($pidfn)) p1=$(ticks $(pg_pids))
 		rss=$(rss_kb $($pidfn))
-		printf '{"contender":"%s","case":"%s","desc":"%s","rss_kb":%d,"conf":%s,"wrk":%s}\n' \
-		    "$name" "$c" "$desc" "$rss" "$conf" "$j" >>"$B/rows.jsonl"
+		printf '{"contender":"%s","case":"%s","desc":"%s","rss_kb":%d,"conf":%s,"cpu_ms":{"serve":%d,"pg":%d},"wrk":%s}\n' \
+		    "$name" "$c" "$desc" "$rss" "$conf" \
+		    $(((s1 - s0) * 1000 / HZ)) $(((p1 - p0) * 1000 / HZ)) \
+		    "$j" >>"$B/rows.jsonl"
 		$PY bench/report.py row "$B/rows.jsonl" >&2
 	done
 }
@@ -275,20 +295,23 @@ contender_fastapi() { # name workers wrapper(0/1)
 }
 
 contender_pgbench() {
-	local out lat
+	local out lat p0 p1
 	reseed
 	pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$WARMUP" -f bench/pgbench/get.sql \
 	    "host=$W/pgrun user=fastpg_app dbname=fastpg" >/dev/null 2>&1
 	rm -rf "$B/pgbench-log"; mkdir -p "$B/pgbench-log"
+	p0=$(ticks $(pg_pids))
 	out=$(cd "$B/pgbench-log" && pgbench -n -M prepared -c "$CONNS" -j "$THREADS" \
 	    -T "$DURATION" -l --sampling-rate=0.1 -f "$top/bench/pgbench/get.sql" \
 	    "host=$W/pgrun user=fastpg_app dbname=fastpg" 2>&1) ||
 	    { echo "$out" >&2; die "pgbench failed"; }
+	p1=$(ticks $(pg_pids))
 	echo "$out" >"$B/pgbench.out"
 	lat=$(cat "$B"/pgbench-log/pgbench_log.* | $PY bench/report.py pgbench-latency)
-	printf '{"contender":"pgbench","case":"get","desc":"pgbench -M prepared -c %d -j %d, item_get SELECT","rss_kb":0,"conf":{},"pgbench":{"tps":%s,"failed":%s,%s}}\n' \
-	    "$CONNS" "$THREADS" \
+	printf '{"contender":"pgbench","case":"get","desc":"pgbench -M prepared -c %d -j %d, item_get SELECT","rss_kb":0,"conf":{},"cpu_ms":{"pg":%d},"pgbench":{"tps":%s,"xacts":%s,"failed":%s,%s}}\n' \
+	    "$CONNS" "$THREADS" $(((p1 - p0) * 1000 / HZ)) \
 	    "$(sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' <<<"$out")" \
+	    "$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")" \
 	    "$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out" | grep . || echo 0)" \
 	    "$lat" >>"$B/rows.jsonl"
 	$PY bench/report.py row "$B/rows.jsonl" >&2

@@ -1,16 +1,18 @@
 /*
  * serve.c -- the process: configuration, then POOL_SIZE worker threads
- * each blocking in FCGX_Accept_r on the listening socket (fd 0 from
+ * serving FastCGI connections from the listening socket (fd 0 from
  * spawn-fcgi or a web server, fd 3 from systemd, or --listen), or one
  * CGI request.  SIGTERM (and SIGINT, SIGUSR1, SIGHUP) stops accepting,
  * lets requests in flight finish, closes connections and exits 0.
  *
- * libfcgi only notices a signal in the thread it interrupts, so the
- * listening socket is non-blocking and each worker waits for it together
- * with a self-pipe that the signal handler writes (FIELD-NOTES §1).
- * Each worker waits in its own epoll set holding the socket with
- * EPOLLEXCLUSIVE, so a new connection wakes one idle worker, not every
- * worker of every process sharing the socket (poll() is the fallback).
+ * The workers share one epoll set: the listening socket, every kept
+ * connection (FCGI_KEEP_CONN, one-shot: one worker at a time), and a
+ * self-pipe the signal handler writes.  A worker takes whichever is
+ * ready, serves one request and goes back, so a connection the web
+ * server keeps open holds no thread between requests (libfcgi's own
+ * loop pins a thread to it: FIELD-NOTES §1).  The socket is in the set
+ * with EPOLLEXCLUSIVE, so a new connection wakes one process of those
+ * sharing it, not all of them.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -32,18 +34,29 @@
 
 #define STACK_SIZE	(1024 * 1024)	/* jansson recurses per nesting */
 #define IDLE_MS		30000		/* overflow connection idle close */
+#define CONNS_MAX	1024		/* FastCGI connections per process */
 
 struct fpg_app	fpg_app;
 
+/* A FastCGI connection and libfcgi's state for it. */
+struct conn {
+	FCGX_Request	 fr;
+	struct conn	*next;		/* free list */
+};
+
 struct worker {
 	pthread_t	 thread;
-	FCGX_Request	 fr;
 	struct fpg_db	 db;
-	int		 lfd;
 };
 
 static volatile sig_atomic_t	 stopping;
 static int			 wake[2] = { -1, -1 };
+static int			 lfd, ep = -1;
+static int			 nworkers, nbroken;	/* atomic */
+
+static struct conn		*conns;		/* CONNS_MAX of them */
+static struct conn		*free_conns;
+static pthread_mutex_t		 conns_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 on_signal(int sig)
@@ -56,64 +69,28 @@ on_signal(int sig)
 	errno = saved;
 }
 
-/*
- * An epoll set of the listening socket (exclusive wake-up) and the
- * self-pipe, or -1 where the kernel lacks EPOLLEXCLUSIVE (before 4.5).
- */
-static int
-wait_set(int lfd)
+static struct conn *
+conn_get(void)
 {
-	struct epoll_event	 ev;
-	int			 ep;
+	struct conn *c;
 
-	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		return -1;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-	ev.data.fd = lfd;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) == -1)
-		goto fail;
-	ev.events = EPOLLIN;
-	ev.data.fd = wake[0];
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, wake[0], &ev) == -1)
-		goto fail;
-	return ep;
-fail:
-	close(ep);
-	return -1;
+	pthread_mutex_lock(&conns_mu);
+	if ((c = free_conns) != NULL)
+		free_conns = c->next;
+	pthread_mutex_unlock(&conns_mu);
+	if (c != NULL)
+		FCGX_InitRequest(&c->fr, lfd, 0);
+	return c;
 }
 
-/*
- * Waits until fd (the listening socket or a kept connection) is
- * readable, the self-pipe is, or ms pass.  Returns 1 when fd is
- * readable, 0 on a timeout, -1 on a signal or wake-up, -2 on an error.
- */
-static int
-wait_for(int ep, int fd, int lfd, int ms)
+static void
+conn_put(struct conn *c)
 {
-	struct epoll_event	 ev[2];
-	struct pollfd		 p[2];
-	int			 n, i;
-
-	if (ep != -1 && fd == lfd) {
-		n = epoll_wait(ep, ev, 2, ms);
-		for (i = 0; i < n; i++)
-			if (ev[i].data.fd == lfd)
-				return 1;
-	} else {
-		p[0].fd = fd;
-		p[0].events = POLLIN;
-		p[1].fd = wake[0];
-		p[1].events = POLLIN;
-		p[0].revents = p[1].revents = 0;
-		if ((n = poll(p, 2, ms)) > 0 && p[0].revents != 0)
-			return 1;
-	}
-	if (n < 0 && errno != EINTR) {
-		fpg_log(FPG_LOG_ERROR, "wait: %s", strerror(errno));
-		return -2;
-	}
-	return n == 0 ? 0 : -1;
+	FCGX_Free(&c->fr, 1);	/* closes the connection, if open */
+	pthread_mutex_lock(&conns_mu);
+	c->next = free_conns;
+	free_conns = c;
+	pthread_mutex_unlock(&conns_mu);
 }
 
 /*
@@ -122,9 +99,10 @@ wait_for(int ep, int fd, int lfd, int ms)
  * left unread cannot reset the connection under a response still on
  * its way.  Here the response is sent first; when the input then turns
  * out to be read to its end, the worker closes at once instead of
- * waiting for the web server's turn on the CPU.
+ * waiting for the web server's turn on the CPU.  Returns 1 when the
+ * web server keeps the connection for another request.
  */
-static void
+static int
 finish(FCGX_Request *fr)
 {
 	if (!fr->keepConnection && fr->in != NULL) {
@@ -135,48 +113,143 @@ finish(FCGX_Request *fr)
 			FCGX_Detach(fr);
 	}
 	FCGX_Finish_r(fr);
+	return fr->ipcFd >= 0;
+}
+
+/* Waits in the set for a kept connection's next request (one-shot). */
+static int
+conn_arm(struct conn *c)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+	ev.data.ptr = c;
+	/* A connection that libfcgi closed and replaced by a new one
+	 * under the same number left the set when it was closed. */
+	if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fr.ipcFd, &ev) == 0 ||
+	    (errno == ENOENT &&
+	     epoll_ctl(ep, EPOLL_CTL_ADD, c->fr.ipcFd, &ev) == 0))
+		return 0;
+	fpg_log(FPG_LOG_ERROR, "epoll_ctl: %s", strerror(errno));
+	return -1;
+}
+
+/*
+ * Serves the next request of c: a new connection from the socket (c
+ * fresh from the free list) or a kept one that became readable.  Then
+ * c goes back to the set, or to the free list once closed.
+ */
+static void
+serve_conn(struct worker *w, struct conn *c)
+{
+	struct fpg_req	r;
+	int		rc;
+
+	rc = FCGX_Accept_r(&c->fr);
+	if (rc < 0) {
+		/* EAGAIN: another process took the connection, or a kept
+		 * one was closed and none waited to replace it. */
+		if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
+			fpg_log(FPG_LOG_WARN, "accept: %s", strerror(-rc));
+			usleep(10000);
+		}
+		conn_put(c);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.fr = &c->fr;
+	r.db = &w->db;
+	fpg_req_handle(&r);
+	if (finish(&c->fr) && !stopping && conn_arm(c) == 0)
+		return;
+	conn_put(c);
+}
+
+/* A worker whose database connection is lost and not yet back. */
+static int
+broken(const struct fpg_db *db)
+{
+	return db->conn == NULL && (!db->lazy || fpg_now_us() < db->next_try);
+}
+
+/*
+ * Keeps a worker that lost its database connection out of the set
+ * while another worker can serve, so requests go to a connection that
+ * works (epoll wakes the worker that waited last, which could be this
+ * one every time): it reconnects on its own, with backoff.  Once every
+ * worker is broken, they all serve again, answering 503 at once.
+ * Returns 1 while the worker keeps out.
+ */
+static int
+keep_out(struct worker *w, int *was)
+{
+	struct pollfd	p;
+	int64_t		wait;
+
+	if (!broken(&w->db)) {
+		if (*was)
+			__atomic_sub_fetch(&nbroken, 1, __ATOMIC_RELAXED);
+		*was = 0;
+		return 0;
+	}
+	if (!*was)
+		__atomic_add_fetch(&nbroken, 1, __ATOMIC_RELAXED);
+	*was = 1;
+	if (__atomic_load_n(&nbroken, __ATOMIC_RELAXED) >= nworkers)
+		return 0;
+	wait = (w->db.next_try - fpg_now_us()) / 1000;
+	if (wait > 0) {
+		p.fd = wake[0];
+		p.events = POLLIN;
+		(void)poll(&p, 1, wait > 1000 ? 1000 : (int)wait);
+	}
+	/* (An overflow worker connects when a request needs it.) */
+	if (!stopping && !w->db.lazy && fpg_now_us() >= w->db.next_try)
+		fpg_db_connect(&w->db);
+	return 1;
 }
 
 static void *
 work(void *arg)
 {
-	struct worker	*w = arg;
-	int		 ep, rc, n;
+	struct worker		*w = arg;
+	struct epoll_event	 ev;
+	struct conn		*c;
+	int			 n, was_broken = 0;
 
-	ep = wait_set(w->lfd);
 	if (!w->db.lazy)
 		fpg_db_connect(&w->db);
 	while (!stopping) {
-		n = wait_for(ep, w->fr.ipcFd >= 0 ? w->fr.ipcFd : w->lfd,
-		    w->lfd, w->db.lazy && w->db.conn ? IDLE_MS : -1);
-		if (stopping || n == -2)
+		if (keep_out(w, &was_broken))
+			continue;
+		n = epoll_wait(ep, &ev, 1,
+		    w->db.lazy && w->db.conn ? IDLE_MS : -1);
+		if (stopping)
 			break;
+		if (n < 0 && errno != EINTR) {
+			fpg_log(FPG_LOG_ERROR, "epoll_wait: %s",
+			    strerror(errno));
+			break;
+		}
 		if (n == 0)
 			fpg_db_close(&w->db);	/* idle overflow */
-		if (n <= 0)
+		if (n <= 0 || ev.data.ptr == wake)
 			continue;
-		rc = FCGX_Accept_r(&w->fr);
-		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
-			continue;	/* another worker took it */
-		if (rc < 0) {
-			fpg_log(FPG_LOG_WARN, "accept: %s", strerror(-rc));
-			usleep(10000);
-			continue;
-		}
-		{
-			struct fpg_req r;
-
-			memset(&r, 0, sizeof(r));
-			r.fr = &w->fr;
-			r.db = &w->db;
-			fpg_req_handle(&r);
-		}
-		finish(&w->fr);
+		if (ev.data.ptr == &lfd) {
+			if ((c = conn_get()) == NULL) {
+				/* Every connection in use: let the backlog
+				 * hold the rest for a while. */
+				usleep(1000);
+				continue;
+			}
+		} else
+			c = ev.data.ptr;
+		serve_conn(w, c);
 	}
-	FCGX_Free(&w->fr, 1);	/* also closes a kept connection */
+	if (was_broken)
+		__atomic_sub_fetch(&nbroken, 1, __ATOMIC_RELAXED);
 	fpg_db_close(&w->db);
-	if (ep != -1)
-		close(ep);
 	return NULL;
 }
 
@@ -276,26 +349,56 @@ serve_cgi(void)
 	return 0;
 }
 
+/* The shared set: the socket (exclusive wake-up) and the self-pipe. */
 static int
-serve_fcgi(int lfd)
+serve_set(void)
+{
+	struct epoll_event	 ev;
+
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return -1;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.ptr = &lfd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) == -1) {
+		/* Before Linux 4.5: every process wakes, one accepts. */
+		ev.events = EPOLLIN;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) == -1)
+			return -1;
+	}
+	ev.events = EPOLLIN;
+	ev.data.ptr = wake;
+	return epoll_ctl(ep, EPOLL_CTL_ADD, wake[0], &ev);
+}
+
+static int
+serve_fcgi(int fd)
 {
 	struct worker		*ws;
 	pthread_attr_t		 attr;
 	int			 i, n, started = 0;
 
-	n = fpg_app.conf.pool_size + fpg_app.conf.max_overflow;
-	if ((ws = calloc((size_t)n, sizeof(*ws))) == NULL ||
+	lfd = fd;
+	n = nworkers = fpg_app.conf.pool_size + fpg_app.conf.max_overflow;
+	ws = calloc((size_t)n, sizeof(*ws));
+	conns = calloc(CONNS_MAX, sizeof(*conns));
+	if (ws == NULL || conns == NULL ||
 	    pipe2(wake, O_CLOEXEC | O_NONBLOCK) == -1 ||
-	    fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) == -1) {
+	    fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) == -1 ||
+	    serve_set() == -1) {
 		fpg_log(FPG_LOG_ERROR, "start: %s", strerror(errno));
 		free(ws);
+		free(conns);
 		return 1;
+	}
+	for (i = CONNS_MAX - 1; i >= 0; i--) {
+		conns[i].fr.ipcFd = -1;
+		conns[i].next = free_conns;
+		free_conns = &conns[i];
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, STACK_SIZE);
 	for (i = 0; i < n; i++) {
-		ws[i].lfd = lfd;
-		FCGX_InitRequest(&ws[i].fr, lfd, 0);
 		fpg_db_init(&ws[i].db, fpg_app.res->stmts, fpg_app.res->name,
 		    i >= fpg_app.conf.pool_size);
 		if (pthread_create(&ws[i].thread, &attr, work, &ws[i]) != 0) {
@@ -311,7 +414,13 @@ serve_fcgi(int lfd)
 	    started, fpg_app.conf.max_overflow);
 	for (i = 0; i < started; i++)
 		pthread_join(ws[i].thread, NULL);
+	/* Kept connections idle in the set: closed, no request lost. */
+	for (i = 0; i < CONNS_MAX; i++)
+		if (conns[i].fr.ipcFd >= 0)
+			FCGX_Free(&conns[i].fr, 1);
+	close(ep);
 	free(ws);
+	free(conns);
 	fpg_log(FPG_LOG_INFO, "stopped");
 	return 0;
 }
@@ -327,7 +436,7 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 	struct sigaction	 sa;
 	const char		*listen_on = NULL, *lf, *lp;
 	char			 err[512];
-	int			 i, check = 0, openapi = 0, lfd = 0, rc;
+	int			 i, check = 0, openapi = 0, fd = 0, rc;
 
 	fpg_app.res = res;
 	for (i = 1; i < argc; i++) {
@@ -396,13 +505,13 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 	lf = getenv("LISTEN_FDS");
 	lp = getenv("LISTEN_PID");
 	if (listen_on != NULL) {
-		if ((lfd = open_listen(listen_on)) == -1) {
+		if ((fd = open_listen(listen_on)) == -1) {
 			rc = 1;
 			goto out;
 		}
 	} else if (lf != NULL && strcmp(lf, "1") == 0 && lp != NULL &&
 	    atol(lp) == (long)getpid())
-		lfd = 3;
+		fd = 3;
 	else if (FCGX_IsCGI()) {
 		if (getenv("GATEWAY_INTERFACE") == NULL &&
 		    getenv("REQUEST_METHOD") == NULL) {
@@ -415,7 +524,7 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 		rc = serve_cgi();
 		goto out;
 	}
-	rc = serve_fcgi(lfd);
+	rc = serve_fcgi(fd);
 out:
 	free(fpg_app.openapi);
 	fpg_app.openapi = NULL;
