@@ -211,7 +211,7 @@ def final(b, out):
     fac = [get(c, "create") for c in ("fastapi-1w", "fastapi-2w", "fastapi-2w-stock")]
     fac = [r for r in fac if r]
     pgb = get("pgbench", "get")
-    for fp in ("fastpg", "fastpg-tuned"):
+    for fp in ("fastpg", "fastpg-nokeep"):
         g = get(fp, "get")
         if not g:
             continue

@@ -14,13 +14,14 @@
 #   DURATION [10] WARMUP [2]   seconds per case, and of the untimed run before
 #   CONNS [32] THREADS [2]     wrk -c / -t (pgbench -c / -j)
 #   ROWS [10000]               items in the table before each contender
-#   CONTENDERS                 subset of: fastpg fastpg-tuned fastapi-1w
+#   CONTENDERS                 subset of: fastpg fastpg-nokeep fastapi-1w
 #                              fastapi-2w fastapi-2w-stock pgbench nginx-const
 #   CASES [get list create mix]
-#   PROCS [2] POOL [4] NGINX_WORKERS [1] KEEPALIVE [0]
-#                              fastpg: deploy/'s defaults (local.sh)
-#   TUNED_PROCS [2] TUNED_POOL [24] TUNED_WORKERS [2] TUNED_KEEPALIVE [4]
-#                              fastpg-tuned: the best of `run.sh knobs`
+#   PROCS [2] POOL [4] NGINX_WORKERS [1] KEEPALIVE [-1]
+#                              fastpg: deploy/'s defaults (local.sh); -1:
+#                              the upstream's keepalive as deploy/ sets it,
+#                              0: no kept connections (fastpg-nokeep)
+#   CONST_WORKERS [2]          nginx-const's worker_processes
 #   CALLGRIND_REQS [2000] CALLGRIND_WARM [200]   instructions per GET
 #   PORT [18400]               ports PORT .. PORT+9 on 127.0.0.1
 set -euo pipefail
@@ -35,15 +36,12 @@ CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 ROWS=${ROWS:-10000}
 CASES=${CASES-get list create mix}
-CONTENDERS=${CONTENDERS-fastpg fastpg-tuned fastapi-1w fastapi-2w pgbench nginx-const}
+CONTENDERS=${CONTENDERS-fastpg fastpg-nokeep fastapi-1w fastapi-2w pgbench nginx-const}
 PROCS=${PROCS:-2}
 POOL=${POOL:-4}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
-KEEPALIVE=${KEEPALIVE:-0}
-TUNED_PROCS=${TUNED_PROCS:-2}
-TUNED_POOL=${TUNED_POOL:-24}
-TUNED_WORKERS=${TUNED_WORKERS:-2}
-TUNED_KEEPALIVE=${TUNED_KEEPALIVE:-4}
+KEEPALIVE=${KEEPALIVE:--1}
+CONST_WORKERS=${CONST_WORKERS:-2}
 CALLGRIND_REQS=${CALLGRIND_REQS:-2000}
 CALLGRIND_WARM=${CALLGRIND_WARM:-200}
 PORT=${PORT:-18400}
@@ -151,10 +149,10 @@ responders_stop() {
 responder_pids() { pgrep -P "$(cat "$W/run/items.pid")"; }
 
 # nginx for items from deploy/nginx's templates, as local.sh fills them,
-# with: N workers, optional upstream keepalive + fastcgi_keep_conn, and
-# the write rate limit out of the way (local.sh's 1000r/s would answer
-# 429 to a benchmark).  $1 folder, $2 port, $3 socket, $4 workers,
-# $5 keepalive (0: none).
+# with: N workers, the upstream's keepalive (0: none, a fastcgi_pass to
+# the socket without fastcgi_keep_conn), and the write rate limit out of
+# the way (local.sh's 1000r/s would answer 429 to a benchmark).  $1
+# folder, $2 port, $3 socket, $4 workers, $5 keepalive.
 fastpg_nginx() {
 	local d=$1 port=$2 sock=$3 workers=$4 ka=$5
 	mkdir -p "$d/log" "$d/tmp"
@@ -162,17 +160,19 @@ fastpg_nginx() {
 	sed -e "s|@NAME@|items|g" -e "s|@PREFIX@|/items|g" \
 	    -e "s|@RUN@/items.sock|$sock|g" -e "s|@WRITE_BURST@|1000000|g" \
 	    deploy/nginx/resource.conf.in >"$d/resources.conf"
-	: >"$d/upstream.conf"
+	sed -e "s|@NAME@|items|g" -e "s|@RUN@/items.sock|$sock|g" \
+	    deploy/nginx/upstream.conf.in >"$d/upstream.conf"
 	if [ "$ka" -gt 0 ]; then
-		sed -i -e 's|^\([[:space:]]*\)fastcgi_pass unix:[^;]*;|\1fastcgi_pass fastpg_items; fastcgi_keep_conn on;|' \
-		    "$d/resources.conf"
-		printf 'upstream fastpg_items {\n\tserver unix:%s;\n\tkeepalive %d;\n\tkeepalive_requests 100000;\n\tkeepalive_timeout 30s;\n}\n' \
-		    "$sock" "$ka" >"$d/upstream.conf"
+		sed -i -e "s|keepalive [0-9]*;|keepalive $ka;|" "$d/upstream.conf"
+	elif [ "$ka" -eq 0 ]; then
+		sed -i -e "s|^\([[:space:]]*\)fastcgi_pass fastpg_items;|\1fastcgi_pass unix:$sock;|" \
+		    -e "/^[[:space:]]*fastcgi_keep_conn on;/d" "$d/resources.conf"
+		: >"$d/upstream.conf"
 	fi
 	{
 		[ $root = 1 ] && echo "user nobody nogroup;"
 		sed -e "/^[[:space:]]*@RESOURCES@[[:space:]]*$/{r $d/resources.conf" -e "d}" \
-		    -e "/^http {/r $d/upstream.conf" \
+		    -e "/^[[:space:]]*@UPSTREAMS@[[:space:]]*$/{r $d/upstream.conf" -e "d}" \
 		    -e "s|^worker_processes .*|worker_processes $workers;|" \
 		    deploy/nginx/nginx.conf.in |
 		    # Other include-lines (@DOCS@: the OpenAPI pages) are not
@@ -249,8 +249,10 @@ contender_fastpg() { # name procs pool workers keepalive
 	reseed
 	responders "$procs" "$pool"
 	fastpg_nginx "$NGX" "$((PORT + 1))" "$W/run/items.sock" "$workers" "$ka"
+	ka=$(sed -n 's/^[[:space:]]*keepalive \([0-9]*\);.*/\1/p' "$NGX/upstream.conf")
+	ka=${ka:-0}
 	cases "$name" "$((PORT + 1))" \
-	    "nginx ($workers worker$([ "$workers" = 1 ] || echo s)$([ "$ka" -gt 0 ] && echo ", keepalive $ka")) + $procs x items (POOL_SIZE=$pool)" \
+	    "nginx ($workers worker$([ "$workers" = 1 ] || echo s)$([ "$ka" -gt 0 ] && echo ", keepalive $ka" || echo ", no keepalive")) + $procs x items (POOL_SIZE=$pool)" \
 	    fastpg_pids \
 	    "{\"procs\":$procs,\"pool_size\":$pool,\"nginx_workers\":$workers,\"keepalive\":$ka}"
 	# RSS of each responder process after its cases.
@@ -321,7 +323,7 @@ const_pids() { tree "$(cat "$B/ngx-const/nginx-const.pid")"; }
 contender_const() {
 	local d=$B/ngx-const j rss
 	mkdir -p "$d/log" "$d/tmp"
-	sed -e "s|@DIR@|$d|g" -e "s|@PORT@|$((PORT + 3))|g" -e "s|@WORKERS@|$TUNED_WORKERS|g" \
+	sed -e "s|@DIR@|$d|g" -e "s|@PORT@|$((PORT + 3))|g" -e "s|@WORKERS@|$CONST_WORKERS|g" \
 	    bench/nginx/const.conf.in >"$d/nginx.conf"
 	nginx -p "$d" -c "$d/nginx.conf" </dev/null >/dev/null 2>>"$d/log/stderr" &
 	wait_http "$((PORT + 3))" / || die "nginx-const did not start"
@@ -329,7 +331,7 @@ contender_const() {
 	j=$(wrk_run "$((PORT + 3))" get "$DURATION")
 	rss=$(rss_kb $(const_pids))
 	printf '{"contender":"nginx-const","case":"get","desc":"nginx (%s workers) return 200 constant item JSON","rss_kb":%d,"conf":{},"wrk":%s}\n' \
-	    "$TUNED_WORKERS" "$rss" "$j" >>"$B/rows.jsonl"
+	    "$CONST_WORKERS" "$rss" "$j" >>"$B/rows.jsonl"
 	$PY bench/report.py row "$B/rows.jsonl" >&2
 	kill -QUIT "$(cat "$d/nginx-const.pid")" 2>/dev/null || true
 }
@@ -434,7 +436,7 @@ nginx_stop "$W"	# local.sh's own nginx: ours are generated below
 
 if [ "$mode" = knobs ]; then
 	: >"$B/knobs.jsonl"
-	for k in ${KNOBS:-2:4:1:0 2:4:2:0 1:8:2:0 4:2:2:0 4:4:2:0 2:8:2:0 2:20:1:4 2:24:2:4 4:12:2:8}; do
+	for k in ${KNOBS:-2:4:1:0 2:4:1:16 1:4:1:16 1:8:1:16 2:4:2:16 4:2:1:16 2:8:1:16 2:4:1:4}; do
 		IFS=: read -r kp kq kw kk <<<"$k"
 		: >"$B/rows.jsonl"
 		contender_fastpg "p${kp}xq${kq}-w${kw}-ka${kk}" "$kp" "$kq" "$kw" "$kk"
@@ -449,7 +451,7 @@ for c in $CONTENDERS; do
 	say "contender $c"
 	case $c in
 	fastpg) contender_fastpg fastpg "$PROCS" "$POOL" "$NGINX_WORKERS" "$KEEPALIVE";;
-	fastpg-tuned) contender_fastpg fastpg-tuned "$TUNED_PROCS" "$TUNED_POOL" "$TUNED_WORKERS" "$TUNED_KEEPALIVE";;
+	fastpg-nokeep) contender_fastpg fastpg-nokeep "$PROCS" "$POOL" "$NGINX_WORKERS" 0;;
 	fastapi-1w) contender_fastapi fastapi-1w 1 0;;
 	fastapi-2w) contender_fastapi fastapi-2w 2 1;;
 	fastapi-2w-stock) contender_fastapi fastapi-2w-stock 2 0;;

@@ -23,7 +23,8 @@
 #   cgi               lighttpd mod_cgi: one process per request
 # The configurations come from deploy/<server>/ templates.  The
 # responders' own settings come from the environment: POOL_SIZE,
-# MAX_BODY_SIZE, STATEMENT_TIMEOUT, LOG_LEVEL...
+# MAX_BODY_SIZE, STATEMENT_TIMEOUT, LOG_LEVEL...  nginx's write rate
+# limit: FASTPG_WRITE_RATE (1000r/s), FASTPG_WRITE_BURST (2000).
 #
 # A resource is a binary in --bin with an apps/<name>/main.c; it serves
 # the URL prefixes listed in apps/<name>/prefixes (one a line), else
@@ -179,10 +180,13 @@ nginx_up() {
 	mkdir -p "$dir/tmp" "$dir/nginx"
 	nginx_docs "$docs" "$dir/nginx/docs.conf"
 	: >"$dir/nginx/resources.conf"
+	: >"$dir/nginx/upstreams.conf"
 	for name in $(resources "$bin"); do
+		sed -e "s|@NAME@|$name|g" -e "s|@RUN@|$dir/run|g" \
+		    "$top/deploy/nginx/upstream.conf.in" >>"$dir/nginx/upstreams.conf"
 		for p in $(prefixes "$name"); do
 			sed -e "s|@NAME@|$name|g" -e "s|@PREFIX@|$p|g" \
-			    -e "s|@RUN@|$dir/run|g" -e "s|@WRITE_BURST@|2000|g" \
+			    -e "s|@RUN@|$dir/run|g" -e "s|@WRITE_BURST@|${FASTPG_WRITE_BURST:-2000}|g" \
 			    "$top/deploy/nginx/resource.conf.in" >>"$dir/nginx/resources.conf"
 		done
 	done
@@ -190,8 +194,9 @@ nginx_up() {
 		[ $root = 1 ] && echo "user nobody nogroup;"
 		fill "$top/deploy/nginx/nginx.conf.in" "$dir/nginx/resources.conf" \
 		    DIR="$dir" PORT="$port" BODY_MAX="$bodymax" \
-		    ERRORS="$top/deploy/nginx/errors" WRITE_RATE=1000r/s |
-		    sed -e "/^[[:space:]]*@DOCS@[[:space:]]*$/{r $dir/nginx/docs.conf" -e "d}"
+		    ERRORS="$top/deploy/nginx/errors" WRITE_RATE="${FASTPG_WRITE_RATE:-1000r/s}" |
+		    sed -e "/^[[:space:]]*@DOCS@[[:space:]]*$/{r $dir/nginx/docs.conf" -e "d}" \
+			-e "/^[[:space:]]*@UPSTREAMS@[[:space:]]*$/{r $dir/nginx/upstreams.conf" -e "d}"
 	} >"$dir/nginx/nginx.conf"
 	nginx -t -q -p "$dir/nginx" -c "$dir/nginx/nginx.conf" 2>>"$dir/log/nginx-error.log" ||
 	    die "nginx configuration refused, see $dir/log/nginx-error.log"

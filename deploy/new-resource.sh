@@ -415,8 +415,10 @@ if [ -d "$top/deploy/systemd" ]; then
 	echo "  or: systemctl enable --now fastpg@$name.socket   # deploy/systemd" >&2
 fi
 cat >&2 <<EOF
-and its nginx location, in the server block with fastpg's others (it
-uses the fastpg_write limit_req_zone of deploy/nginx/nginx.conf.in):
+and its nginx upstream (http level) and location, in the server block
+with fastpg's others (it uses the fastpg_write limit_req_zone of
+deploy/nginx/nginx.conf.in):
+  sed -e 's|@NAME@|$name|g' -e 's|@RUN@|/run/fastpg|g' deploy/nginx/upstream.conf.in
   sed -e 's|@NAME@|$name|g' -e 's|@PREFIX@|/$name|g' -e 's|@RUN@|/run/fastpg|g' \\
       -e 's|@WRITE_BURST@|2000|g' deploy/nginx/resource.conf.in
 EOF

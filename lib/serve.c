@@ -10,7 +10,7 @@
  * self-pipe the signal handler writes.  A worker takes whichever is
  * ready, serves one request and goes back, so a connection the web
  * server keeps open holds no thread between requests (libfcgi's own
- * loop pins a thread to it: FIELD-NOTES §1).  The socket is in the set
+ * loop pins a thread to each).  The socket is in the set
  * with EPOLLEXCLUSIVE, so a new connection wakes one process of those
  * sharing it, not all of them.
  */
@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,13 +36,22 @@
 #define STACK_SIZE	(1024 * 1024)	/* jansson recurses per nesting */
 #define IDLE_MS		30000		/* overflow connection idle close */
 #define CONNS_MAX	1024		/* FastCGI connections per process */
+#define DRAIN_MAX_MS	0		/* stopping: then close kept connections */
 
 struct fpg_app	fpg_app;
 
-/* A FastCGI connection and libfcgi's state for it. */
+/*
+ * A FastCGI connection and libfcgi's state for it.  A kept connection
+ * waiting in the set is IDLE; the worker that takes its next request
+ * makes it BUSY, and so does a stopping worker that closes it, so the
+ * two never both have it.  ARMING: being put back in the set.
+ */
+enum conn_state { C_FREE, C_BUSY, C_ARMING, C_IDLE };
+
 struct conn {
 	FCGX_Request	 fr;
 	struct conn	*next;		/* free list */
+	int		 state;		/* enum conn_state, atomic */
 };
 
 struct worker {
@@ -53,6 +63,8 @@ static volatile sig_atomic_t	 stopping;
 static int			 wake[2] = { -1, -1 };
 static int			 lfd, ep = -1;
 static int			 nworkers, nbroken;	/* atomic */
+static int			 nlive, drain_started;	/* atomic */
+static int64_t			 drain_end;
 
 static struct conn		*conns;		/* CONNS_MAX of them */
 static struct conn		*free_conns;
@@ -78,8 +90,11 @@ conn_get(void)
 	if ((c = free_conns) != NULL)
 		free_conns = c->next;
 	pthread_mutex_unlock(&conns_mu);
-	if (c != NULL)
+	if (c != NULL) {
 		FCGX_InitRequest(&c->fr, lfd, 0);
+		c->state = C_BUSY;
+		__atomic_add_fetch(&nlive, 1, __ATOMIC_RELAXED);
+	}
 	return c;
 }
 
@@ -87,6 +102,8 @@ static void
 conn_put(struct conn *c)
 {
 	FCGX_Free(&c->fr, 1);	/* closes the connection, if open */
+	__atomic_store_n(&c->state, C_FREE, __ATOMIC_RELEASE);
+	__atomic_sub_fetch(&nlive, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&conns_mu);
 	c->next = free_conns;
 	free_conns = c;
@@ -125,14 +142,72 @@ conn_arm(struct conn *c)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
 	ev.data.ptr = c;
+	__atomic_store_n(&c->state, C_ARMING, __ATOMIC_RELEASE);
 	/* A connection that libfcgi closed and replaced by a new one
 	 * under the same number left the set when it was closed. */
 	if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fr.ipcFd, &ev) == 0 ||
 	    (errno == ENOENT &&
-	     epoll_ctl(ep, EPOLL_CTL_ADD, c->fr.ipcFd, &ev) == 0))
+	     epoll_ctl(ep, EPOLL_CTL_ADD, c->fr.ipcFd, &ev) == 0)) {
+		__atomic_store_n(&c->state, C_IDLE, __ATOMIC_RELEASE);
 		return 0;
+	}
 	fpg_log(FPG_LOG_ERROR, "epoll_ctl: %s", strerror(errno));
+	__atomic_store_n(&c->state, C_BUSY, __ATOMIC_RELEASE);
 	return -1;
+}
+
+/* Takes c from the set for a request (1), unless a closer has it. */
+static int
+conn_take(struct conn *c)
+{
+	int st;
+
+	for (;;) {
+		st = C_IDLE;
+		if (__atomic_compare_exchange_n(&c->state, &st, C_BUSY, 0,
+		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return 1;
+		if (st != C_ARMING)
+			return 0;
+		sched_yield();	/* its worker is still in epoll_ctl */
+	}
+}
+
+/*
+ * Stopping: no new connection is accepted here (the socket stays open
+ * for the next generation of processes), and kept connections are
+ * still served until the web server closes them (nginx: after
+ * keepalive_requests, or keepalive_timeout idle): only the web server
+ * knows when it will not send on one again.  Closing a connection it
+ * is about to send a request on would fail that request, and nginx
+ * does not retry a POST.  Those left after DRAIN_MAX_MS are closed
+ * while idle.  Returns 1 when the worker may exit.
+ */
+static int
+drain(void)
+{
+	struct conn	*c;
+	int64_t		 now = fpg_now_us();
+	int		 i, st;
+
+	if (__atomic_exchange_n(&drain_started, 1, __ATOMIC_ACQ_REL) == 0) {
+		drain_end = now + DRAIN_MAX_MS * 1000;
+		epoll_ctl(ep, EPOLL_CTL_DEL, lfd, NULL);
+	}
+	for (i = 0; i < CONNS_MAX; i++) {
+		c = &conns[i];
+		if (now < drain_end ||
+		    __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != C_IDLE)
+			continue;
+		st = C_IDLE;
+		if (__atomic_compare_exchange_n(&c->state, &st, C_BUSY, 0,
+		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			epoll_ctl(ep, EPOLL_CTL_DEL, c->fr.ipcFd, NULL);
+			conn_put(c);
+		}
+	}
+	return __atomic_load_n(&nlive, __ATOMIC_RELAXED) == 0 ||
+	    now >= drain_end;
 }
 
 /*
@@ -161,7 +236,7 @@ serve_conn(struct worker *w, struct conn *c)
 	r.fr = &c->fr;
 	r.db = &w->db;
 	fpg_req_handle(&r);
-	if (finish(&c->fr) && !stopping && conn_arm(c) == 0)
+	if (finish(&c->fr) && conn_arm(c) == 0)
 		return;
 	conn_put(c);
 }
@@ -220,31 +295,42 @@ work(void *arg)
 
 	if (!w->db.lazy)
 		fpg_db_connect(&w->db);
-	while (!stopping) {
-		if (keep_out(w, &was_broken))
-			continue;
-		n = epoll_wait(ep, &ev, 1,
-		    w->db.lazy && w->db.conn ? IDLE_MS : -1);
-		if (stopping)
+	for (;;) {
+		if (stopping && drain())
 			break;
+		if (!stopping && keep_out(w, &was_broken))
+			continue;
+		n = epoll_wait(ep, &ev, 1, stopping ? 10 :
+		    w->db.lazy && w->db.conn ? IDLE_MS : -1);
 		if (n < 0 && errno != EINTR) {
 			fpg_log(FPG_LOG_ERROR, "epoll_wait: %s",
 			    strerror(errno));
 			break;
 		}
-		if (n == 0)
+		if (n == 0 && !stopping)
 			fpg_db_close(&w->db);	/* idle overflow */
+		if (n > 0 && ev.data.ptr == wake && stopping)
+			usleep(10000);	/* the pipe stays readable */
 		if (n <= 0 || ev.data.ptr == wake)
 			continue;
 		if (ev.data.ptr == &lfd) {
+			if (stopping)
+				continue;
 			if ((c = conn_get()) == NULL) {
 				/* Every connection in use: let the backlog
 				 * hold the rest for a while. */
 				usleep(1000);
 				continue;
 			}
-		} else
-			c = ev.data.ptr;
+		} else if (!conn_take(c = ev.data.ptr))
+			continue;
+		else if (ev.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+			/* The web server closed it (it never half-closes
+			 * after sending a request): no need to linger. */
+			FCGX_Detach(&c->fr);
+			conn_put(c);
+			continue;
+		}
 		serve_conn(w, c);
 	}
 	if (was_broken)
@@ -414,9 +500,9 @@ serve_fcgi(int fd)
 	    started, fpg_app.conf.max_overflow);
 	for (i = 0; i < started; i++)
 		pthread_join(ws[i].thread, NULL);
-	/* Kept connections idle in the set: closed, no request lost. */
+	/* What the drain left (nothing, unless it ran out of time). */
 	for (i = 0; i < CONNS_MAX; i++)
-		if (conns[i].fr.ipcFd >= 0)
+		if (conns[i].state != C_FREE)
 			FCGX_Free(&conns[i].fr, 1);
 	close(ep);
 	free(ws);

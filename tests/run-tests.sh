@@ -100,6 +100,7 @@ serve_pass() {
 	echo "=== server: $server (stack in $tmp, 127.0.0.1:$port)"
 	if FASTPG_TEST_ECHO="$top/tests/integration/echo/echo" \
 	    MAX_BODY_SIZE=64k POOL_SIZE=4 LOG_LEVEL=info STATEMENT_TIMEOUT=2s \
+	    FASTPG_WRITE_RATE=100000r/s FASTPG_WRITE_BURST=100000 \
 	    bash "$top/deploy/local.sh" up "$tmp" --server "$server" --port "$port" \
 	    --bin "$build/bin" --body-max 1m; then
 		for t in "$build"/tests/it_*; do
