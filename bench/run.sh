@@ -23,6 +23,7 @@
 #                              0: no kept connections (fastpg-nokeep)
 #   CONST_WORKERS [2]          nginx-const's worker_processes
 #   CALLGRIND_REQS [2000] CALLGRIND_WARM [200]   instructions per GET
+#   CALLGRIND_KEEPALIVE [-1]   its nginx's keepalive, as KEEPALIVE
 #   PORT [18400]               ports PORT .. PORT+9 on 127.0.0.1
 set -euo pipefail
 
@@ -337,9 +338,10 @@ contender_const() {
 }
 
 # Instructions per GET /items/{id} in one responder (POOL_SIZE=1) under
-# callgrind, behind its own nginx: run A serves WARM requests, run B
-# WARM + N; (Ir(B) - Ir(A)) / N is the cost of a request, start-up,
-# connection and shutdown subtracted.
+# callgrind, behind its own nginx (deploy/'s configuration, 1 worker;
+# CALLGRIND_KEEPALIVE as KEEPALIVE, 0 to connect per request): run A
+# serves WARM requests, run B WARM + N; (Ir(B) - Ir(A)) / N is the cost
+# of a request, start-up, connection and shutdown subtracted.
 callgrind_run() { # requests -> total Ir
 	local n=$1 d=$B/callgrind sock out
 	sock=$d/items.sock
@@ -353,7 +355,7 @@ callgrind_run() { # requests -> total Ir
 	echo "$vg" >>"$B/callgrind/pids"	# for cleanup: we run in $(...)
 	for _ in $(seq 300); do [ -S "$sock" ] && break; sleep 0.1; done
 	sleep 1
-	fastpg_nginx "$d/ngx" "$((PORT + 4))" "$sock" 1 0
+	fastpg_nginx "$d/ngx" "$((PORT + 4))" "$sock" 1 "${CALLGRIND_KEEPALIVE:--1}"
 	if [ "$n" -gt 0 ]; then
 		for i in $(seq "$n"); do
 			printf 'url = "http://127.0.0.1:%d/items/%d"\noutput = /dev/null\n' \

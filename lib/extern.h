@@ -112,9 +112,18 @@ struct fpg_kv {
  * A request.  In FastCGI mode fr is the worker's FCGX_Request; in CGI
  * mode it is NULL and stdio is used.
  */
+/* The parameters every request reads, found in one pass (req.c). */
+enum fpg_env {
+	FPG_ENV_METHOD, FPG_ENV_URI, FPG_ENV_QUERY, FPG_ENV_CTYPE,
+	FPG_ENV_CLEN, FPG_ENV_REQUEST_ID, FPG_ENV_IF_NONE_MATCH,
+	FPG_ENV_IF_MATCH, FPG_ENV_N
+};
+
 struct fpg_req {
 	FCGX_Request		*fr;
 	char			**envp;		/* CGI: NULL means environ */
+	const char		*env[FPG_ENV_N];
+	int			 env_indexed;
 	FILE			*in, *out;	/* CGI: NULL means stdio */
 	struct fpg_db		*db;
 	const struct fpg_croute	*route;

@@ -21,14 +21,67 @@
  * A FastCGI/CGI parameter, or NULL.  Without libfcgi the parameters
  * are r->envp when set (tests, fuzzing), else the process environment.
  */
-const char *
-fpg_req_env(const struct fpg_req *r, const char *name)
+static const char *const env_names[FPG_ENV_N] = { "REQUEST_METHOD",
+	"REQUEST_URI", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH",
+	"HTTP_X_REQUEST_ID", "HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH" };
+static const unsigned char env_lens[FPG_ENV_N] = { 14, 11, 12, 12, 14,
+	17, 18, 13 };
+
+static const char *
+env_raw(const struct fpg_req *r, const char *name)
 {
 	if (r->fr)
 		return FCGX_GetParam(name, r->fr->envp);
 	if (r->envp)
 		return FCGX_GetParam(name, r->envp);
 	return getenv(name);
+}
+
+/*
+ * Finds the parameters of enum fpg_env in one pass over libfcgi's
+ * list, the first of each name as FCGX_GetParam would (it scans the
+ * list from the start on every call).
+ */
+static void
+env_index(struct fpg_req *r)
+{
+	char		**p = r->fr ? r->fr->envp : r->envp;
+	const char	 *e;
+	size_t		  i;
+
+	if (p == NULL)
+		return;		/* CGI: the process environment */
+	for (; *p != NULL; p++) {
+		e = *p;
+		for (i = 0; i < FPG_ENV_N; i++)
+			if (e[0] == env_names[i][0] && r->env[i] == NULL &&
+			    strncmp(e, env_names[i], env_lens[i]) == 0 &&
+			    e[env_lens[i]] == '=') {
+				r->env[i] = e + env_lens[i] + 1;
+				break;
+			}
+	}
+	r->env_indexed = 1;
+}
+
+/* One of enum fpg_env. */
+static const char *
+env_get(const struct fpg_req *r, enum fpg_env k)
+{
+	return r->env_indexed ? r->env[k] : env_raw(r, env_names[k]);
+}
+
+const char *
+fpg_req_env(const struct fpg_req *r, const char *name)
+{
+	size_t i;
+
+	if (r->env_indexed)
+		for (i = 0; i < FPG_ENV_N; i++)
+			if (name[0] == env_names[i][0] &&
+			    strcmp(name, env_names[i]) == 0)
+				return r->env[i];
+	return env_raw(r, name);
 }
 
 /* Reads up to n body bytes; 0 at the end, -1 on error. */
@@ -67,7 +120,7 @@ set_request_id(struct fpg_req *r)
 	/* Random bytes for 16 ids at a time: one getrandom, not one each. */
 	static __thread unsigned char	 pool[256];
 	static __thread size_t		 used = sizeof(pool);
-	const char		*v = fpg_req_env(r, "HTTP_X_REQUEST_ID");
+	const char		*v = env_get(r, FPG_ENV_REQUEST_ID);
 	unsigned char		*rnd;
 	size_t			 i;
 
@@ -100,7 +153,7 @@ set_request_id(struct fpg_req *r)
 static int
 parse_path(struct fpg_req *r)
 {
-	const char	*uri = fpg_req_env(r, "REQUEST_URI");
+	const char	*uri = env_get(r, FPG_ENV_URI);
 	const char	*root = fpg_app.conf.root_path;
 	char		*raw;
 	size_t		 len, rlen = strlen(root), i;
@@ -160,7 +213,7 @@ parse_path(struct fpg_req *r)
 static int
 parse_query(struct fpg_req *r)
 {
-	const char	*qs = fpg_req_env(r, "QUERY_STRING");
+	const char	*qs = env_get(r, FPG_ENV_QUERY);
 	const char	*p, *amp, *eq;
 	size_t		 n = 0, klen, vlen;
 
@@ -239,7 +292,7 @@ is_json_type(const char *ct)
 static int
 read_body(struct fpg_req *r)
 {
-	const char	*cl = fpg_req_env(r, "CONTENT_LENGTH");
+	const char	*cl = env_get(r, FPG_ENV_CLEN);
 	size_t		 max = fpg_app.conf.max_body, want, cap;
 	long long	 n = -1;
 	int		 got;
@@ -478,8 +531,9 @@ fpg_req_handle(struct fpg_req *r)
 	r->start = fpg_now_us();
 	r->status = 500;
 	fpg_arena_init(&r->arena, r->arena0, sizeof(r->arena0));
+	env_index(r);
 	set_request_id(r);
-	m = fpg_req_env(r, "REQUEST_METHOD");
+	m = env_get(r, FPG_ENV_METHOD);
 	if (m == NULL || *m == '\0' || strlen(m) >= sizeof(r->method) ||
 	    strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(m)) {
 		fpg_send_error(r, 400, "Bad Request");
@@ -512,7 +566,7 @@ fpg_req_handle(struct fpg_req *r)
 		goto out;
 	}
 	if (r->route->def->body_schema != NULL) {
-		ct = fpg_req_env(r, "CONTENT_TYPE");
+		ct = env_get(r, FPG_ENV_CTYPE);
 		if (ct != NULL && *ct != '\0' && !is_json_type(ct)) {
 			fpg_send_error(r, 415, "Unsupported Media Type: "
 			    "expected application/json");
@@ -586,7 +640,7 @@ fpg_header(const struct fpg_req *r, const char *name)
 		    (char)toupper((unsigned char)name[i]);
 	key[5 + len] = '\0';
 	if (strcmp(key, "HTTP_CONTENT_TYPE") == 0)
-		v = fpg_req_env(r, "CONTENT_TYPE");
+		v = env_get(r, FPG_ENV_CTYPE);
 	else
 		v = fpg_req_env(r, key);
 	if (v == NULL || strlen(v) > FPG_HEADER_MAX)
@@ -731,8 +785,8 @@ pct_encode(struct fpg_buf *b, const char *s)
 int
 fpg_link_next(struct fpg_req *r, const char *param, const char *value)
 {
-	const char	*uri = fpg_req_env(r, "REQUEST_URI");
-	const char	*qs = fpg_req_env(r, "QUERY_STRING"), *p, *amp;
+	const char	*uri = env_get(r, FPG_ENV_URI);
+	const char	*qs = env_get(r, FPG_ENV_QUERY), *p, *amp;
 	struct fpg_buf	 b = { .max = FPG_HDRS_MAX };
 	char		 key[128];
 	size_t		 klen, n = 0;

@@ -57,6 +57,7 @@ struct conn {
 struct worker {
 	pthread_t	 thread;
 	struct fpg_db	 db;
+	struct conn	*spare;		/* a free conn of its own, no lock */
 };
 
 static volatile sig_atomic_t	 stopping;
@@ -82,14 +83,18 @@ on_signal(int sig)
 }
 
 static struct conn *
-conn_get(void)
+conn_get(struct worker *w)
 {
 	struct conn *c;
 
-	pthread_mutex_lock(&conns_mu);
-	if ((c = free_conns) != NULL)
-		free_conns = c->next;
-	pthread_mutex_unlock(&conns_mu);
+	if ((c = w->spare) != NULL)
+		w->spare = NULL;
+	else {
+		pthread_mutex_lock(&conns_mu);
+		if ((c = free_conns) != NULL)
+			free_conns = c->next;
+		pthread_mutex_unlock(&conns_mu);
+	}
 	if (c != NULL) {
 		FCGX_InitRequest(&c->fr, lfd, 0);
 		c->state = C_BUSY;
@@ -99,11 +104,15 @@ conn_get(void)
 }
 
 static void
-conn_put(struct conn *c)
+conn_put(struct worker *w, struct conn *c)
 {
 	FCGX_Free(&c->fr, 1);	/* closes the connection, if open */
 	__atomic_store_n(&c->state, C_FREE, __ATOMIC_RELEASE);
 	__atomic_sub_fetch(&nlive, 1, __ATOMIC_RELAXED);
+	if (w->spare == NULL) {
+		w->spare = c;
+		return;
+	}
 	pthread_mutex_lock(&conns_mu);
 	c->next = free_conns;
 	free_conns = c;
@@ -184,7 +193,7 @@ conn_take(struct conn *c)
  * while idle.  Returns 1 when the worker may exit.
  */
 static int
-drain(void)
+drain(struct worker *w)
 {
 	struct conn	*c;
 	int64_t		 now = fpg_now_us();
@@ -203,7 +212,7 @@ drain(void)
 		if (__atomic_compare_exchange_n(&c->state, &st, C_BUSY, 0,
 		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 			epoll_ctl(ep, EPOLL_CTL_DEL, c->fr.ipcFd, NULL);
-			conn_put(c);
+			conn_put(w, c);
 		}
 	}
 	return __atomic_load_n(&nlive, __ATOMIC_RELAXED) == 0 ||
@@ -229,7 +238,7 @@ serve_conn(struct worker *w, struct conn *c)
 			fpg_log(FPG_LOG_WARN, "accept: %s", strerror(-rc));
 			usleep(10000);
 		}
-		conn_put(c);
+		conn_put(w, c);
 		return;
 	}
 	memset(&r, 0, sizeof(r));
@@ -238,7 +247,7 @@ serve_conn(struct worker *w, struct conn *c)
 	fpg_req_handle(&r);
 	if (finish(&c->fr) && conn_arm(c) == 0)
 		return;
-	conn_put(c);
+	conn_put(w, c);
 }
 
 /* A worker whose database connection is lost and not yet back. */
@@ -296,7 +305,7 @@ work(void *arg)
 	if (!w->db.lazy)
 		fpg_db_connect(&w->db);
 	for (;;) {
-		if (stopping && drain())
+		if (stopping && drain(w))
 			break;
 		if (!stopping && keep_out(w, &was_broken))
 			continue;
@@ -316,7 +325,7 @@ work(void *arg)
 		if (ev.data.ptr == &lfd) {
 			if (stopping)
 				continue;
-			if ((c = conn_get()) == NULL) {
+			if ((c = conn_get(w)) == NULL) {
 				/* Every connection in use: let the backlog
 				 * hold the rest for a while. */
 				usleep(1000);
@@ -328,7 +337,7 @@ work(void *arg)
 			/* The web server closed it (it never half-closes
 			 * after sending a request): no need to linger. */
 			FCGX_Detach(&c->fr);
-			conn_put(c);
+			conn_put(w, c);
 			continue;
 		}
 		serve_conn(w, c);
