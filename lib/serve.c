@@ -36,7 +36,7 @@
 #define STACK_SIZE	(1024 * 1024)	/* jansson recurses per nesting */
 #define IDLE_MS		30000		/* overflow connection idle close */
 #define CONNS_MAX	1024		/* FastCGI connections per process */
-#define DRAIN_MAX_MS	0		/* stopping: then close kept connections */
+#define DRAIN_MAX_MS	10000		/* stopping: then close kept connections */
 
 struct fpg_app	fpg_app;
 
@@ -64,8 +64,8 @@ static volatile sig_atomic_t	 stopping;
 static int			 wake[2] = { -1, -1 };
 static int			 lfd, ep = -1;
 static int			 nworkers, nbroken;	/* atomic */
-static int			 nlive, drain_started;	/* atomic */
-static int64_t			 drain_end;
+static int			 nlive;			/* atomic */
+static int64_t			 drain_end;		/* under conns_mu */
 
 static struct conn		*conns;		/* CONNS_MAX of them */
 static struct conn		*free_conns;
@@ -196,16 +196,21 @@ static int
 drain(struct worker *w)
 {
 	struct conn	*c;
-	int64_t		 now = fpg_now_us();
+	int64_t		 now = fpg_now_us(), end;
 	int		 i, st;
 
-	if (__atomic_exchange_n(&drain_started, 1, __ATOMIC_ACQ_REL) == 0) {
+	pthread_mutex_lock(&conns_mu);
+	if (drain_end == 0) {
 		drain_end = now + DRAIN_MAX_MS * 1000;
 		epoll_ctl(ep, EPOLL_CTL_DEL, lfd, NULL);
+		fpg_log(FPG_LOG_INFO, "stopping: %d connections to drain",
+		    __atomic_load_n(&nlive, __ATOMIC_RELAXED));
 	}
+	end = drain_end;
+	pthread_mutex_unlock(&conns_mu);
 	for (i = 0; i < CONNS_MAX; i++) {
 		c = &conns[i];
-		if (now < drain_end ||
+		if (now < end ||
 		    __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != C_IDLE)
 			continue;
 		st = C_IDLE;
@@ -215,8 +220,7 @@ drain(struct worker *w)
 			conn_put(w, c);
 		}
 	}
-	return __atomic_load_n(&nlive, __ATOMIC_RELAXED) == 0 ||
-	    now >= drain_end;
+	return __atomic_load_n(&nlive, __ATOMIC_RELAXED) == 0 || now >= end;
 }
 
 /*
