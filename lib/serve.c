@@ -69,6 +69,7 @@ static int64_t			 drain_end;		/* under conns_mu */
 
 static struct conn		*conns;		/* CONNS_MAX of them */
 static struct conn		*free_conns;
+static int			 nconns;	/* conns[] ever used */
 static pthread_mutex_t		 conns_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void
@@ -93,6 +94,8 @@ conn_get(struct worker *w)
 		pthread_mutex_lock(&conns_mu);
 		if ((c = free_conns) != NULL)
 			free_conns = c->next;
+		else if (nconns < CONNS_MAX)	/* untouched memory till now */
+			c = &conns[nconns++];
 		pthread_mutex_unlock(&conns_mu);
 	}
 	if (c != NULL) {
@@ -197,7 +200,7 @@ drain(struct worker *w)
 {
 	struct conn	*c;
 	int64_t		 now = fpg_now_us(), end;
-	int		 i, st;
+	int		 i, n, st;
 
 	pthread_mutex_lock(&conns_mu);
 	if (drain_end == 0) {
@@ -207,8 +210,9 @@ drain(struct worker *w)
 		    __atomic_load_n(&nlive, __ATOMIC_RELAXED));
 	}
 	end = drain_end;
+	n = nconns;
 	pthread_mutex_unlock(&conns_mu);
-	for (i = 0; i < CONNS_MAX; i++) {
+	for (i = 0; i < n; i++) {
 		c = &conns[i];
 		if (now < end ||
 		    __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != C_IDLE)
@@ -490,11 +494,6 @@ serve_fcgi(int fd)
 		free(conns);
 		return 1;
 	}
-	for (i = CONNS_MAX - 1; i >= 0; i--) {
-		conns[i].fr.ipcFd = -1;
-		conns[i].next = free_conns;
-		free_conns = &conns[i];
-	}
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, STACK_SIZE);
 	for (i = 0; i < n; i++) {
@@ -514,7 +513,7 @@ serve_fcgi(int fd)
 	for (i = 0; i < started; i++)
 		pthread_join(ws[i].thread, NULL);
 	/* What the drain left (nothing, unless it ran out of time). */
-	for (i = 0; i < CONNS_MAX; i++)
+	for (i = 0; i < nconns; i++)
 		if (conns[i].state != C_FREE)
 			FCGX_Free(&conns[i].fr, 1);
 	close(ep);
