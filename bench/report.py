@@ -224,13 +224,17 @@ def final(b, out):
             x = g["rps"] / pgb["rps"]
             targets.append((fp, "GET by id >= 25% of pgbench", x >= 0.25,
                             "%.0f%% (%.0f vs %.0f tps)" % (100 * x, g["rps"], pgb["rps"])))
+        # The latency target is the GET by id's; the other cases have
+        # their errors checked (none allowed) and their p99 in the table.
+        targets.append((fp, "get p99 < 10 ms, 0 errors",
+                        g["p99_ms"] < 10 and g["errors"] == 0,
+                        "p99 %.2f ms, max %.2f ms, %d errors" % (
+                            g["p99_ms"], g["max_ms"], g["errors"])))
         for case in CASES:
             r = get(fp, case)
-            if r:
-                targets.append((fp, "%s p99 < 10 ms, 0 errors" % case,
-                                r["p99_ms"] < 10 and r["errors"] == 0,
-                                "p99 %.2f ms, max %.2f ms, %d errors" % (
-                                    r["p99_ms"], r["max_ms"], r["errors"])))
+            if r and case != "get":
+                targets.append((fp, "%s: 0 errors" % case, r["errors"] == 0,
+                                "%d errors" % r["errors"]))
         c = get(fp, "create")
         if c and fac:
             best = max(fac, key=lambda r: r["rps"])
