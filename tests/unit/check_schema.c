@@ -114,6 +114,18 @@ error_is(json_t *errs, size_t idx, const char *want)
 	json_decref(w);
 }
 
+/*
+ * FASTPG_TEST_QUICK (set by tests/run-tests.sh for the valgrind pass):
+ * the exhaustive comparisons below run a tenth of their values.  The
+ * sanitizer pass runs them all; valgrind is there for memory errors
+ * and leaks, which the same code paths show with fewer values.
+ */
+static int
+quick(void)
+{
+	return getenv("FASTPG_TEST_QUICK") != NULL;
+}
+
 START_TEST(t_integer)
 {
 	json_t	*e;
@@ -316,7 +328,8 @@ START_TEST(t_multiple_fast)
 	for (i = 0; i < sizeof(divs) / sizeof(divs[0]); i++) {
 		d = J(divs[i]);
 		fpg_schema_mult_init(&m, d);
-		for (n = 0; n < 20000 + sizeof(odd) / sizeof(odd[0]); n++) {
+		for (n = 0; n < (quick() ? 2000 : 20000) +
+		    sizeof(odd) / sizeof(odd[0]); n++) {
 			if (n < sizeof(odd) / sizeof(odd[0]))
 				snprintf(buf, sizeof(buf), "%s", odd[n]);
 			else {
@@ -440,10 +453,12 @@ START_TEST(t_pattern_simple)
 		simple += re.simple != 0;
 		slow = re;
 		slow.simple = 0;
-		/* Every subject of up to 3 bytes over alpha, and "". */
+		/* Every subject of up to 3 bytes over alpha (quick: 2),
+		 * and "". */
 		for (a = 0; a <= n; a++)
 			for (b = 0; b <= (a == n ? 0 : n); b++)
-				for (d = 0; d <= (b == n ? 0 : n); d++) {
+				for (d = quick() ? n : 0;
+				    d <= (b == n ? 0 : n); d++) {
 					size_t len = 0;
 
 					if (a < n)
