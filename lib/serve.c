@@ -126,21 +126,17 @@ conn_put(struct worker *w, struct conn *c)
  * Ends a request.  libfcgi closes a connection by shutting it down and
  * waiting for the web server to close first (up to 2 s), so that input
  * left unread cannot reset the connection under a response still on
- * its way.  Here the response is sent first; when the input then turns
- * out to be read to its end, the worker closes at once instead of
- * waiting for the web server's turn on the CPU.  Returns 1 when the
- * web server keeps the connection for another request.
+ * its way.  fpg_req_handle reads the input to its end (unless there is
+ * too much of it); when it did, nothing is left unread, and the worker
+ * closes at once instead of waiting for the web server's turn on the
+ * CPU.  Returns 1 when the web server keeps the connection for another
+ * request.
  */
 static int
 finish(FCGX_Request *fr)
 {
-	if (!fr->keepConnection && fr->in != NULL) {
-		FCGX_FClose(fr->err);
-		FCGX_FClose(fr->out);	/* the response and END_REQUEST */
-		if (fr->in->isClosed || (FCGX_GetChar(fr->in) == EOF &&
-		    FCGX_GetError(fr->in) == 0))
-			FCGX_Detach(fr);
-	}
+	if (!fr->keepConnection && fr->in != NULL && fr->in->isClosed)
+		FCGX_Detach(fr);
 	FCGX_Finish_r(fr);
 	return fr->ipcFd >= 0;
 }
