@@ -9,17 +9,8 @@
 # the temp folder.
 set -uo pipefail		# (so never `... | grep -q`: SIGPIPE fails the pipe)
 top=$(cd "$(dirname "$0")/.." && pwd)
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
-check() {	# check WHAT EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected '$2', got '$3'"; fi
-}
-finish() {
-	echo "install: $passed passed, $failed failed"
-	[ $failed -eq 0 ]
-	exit
-}
+CHECKS_NAME=install
+. "$top/tests/checks.sh"
 
 tmp=$(mktemp -d /tmp/fastpg-install.XXXXXX)
 trap '[ -n "${KEEP:-}" ] && echo "kept $tmp" >&2 || rm -rf "$tmp"' EXIT
