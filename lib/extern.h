@@ -59,7 +59,6 @@ int	 fpg_strtonum(const char *, long long min, long long max,
 	    long long *out);
 
 extern int	fpg_log_level;
-void	 fpg_log_access(const struct fpg_req *, long usec);
 size_t	 fpg_escape(char *dst, size_t dstsz, const char *src, size_t len);
 
 /* A compiled route. */
@@ -87,46 +86,108 @@ int	 fpg_pct_decode(char *s, size_t len, int plus, size_t *outlen);
 int	 fpg_split_path(struct fpg_arena *, const char *path, size_t len,
 	    char **segs, size_t *nsegs);
 
+/* --- util.c: small utilities ---------------------------------------- */
+
+int64_t	 fpg_now_us(void);		/* monotonic microseconds */
+
+/* --- log.c ------------------------------------------------------------ */
+
+void	 fpg_log_init(const char *name, int level);
+/* The request a thread serves: its id is added to every line it logs
+ * ("id=..."), so a line can be followed to the request.  NULL: none. */
+void	 fpg_log_request(const char *id);
+void	 fpg_log_access(const char *method, const char *path, int status,
+	    size_t bytes, long usec, const char *id);
+
+/* --- db.c: the database, knowing nothing of HTTP ---------------------- */
+
+/* Settings, passed in at init (from the configuration). */
+struct fpg_dbconf {
+	const char	*conninfo;
+	long		 statement_timeout;	/* ms; 0: none */
+	int		 prepare;		/* named prepared statements */
+};
+
+/* The last failure of a request's statements. */
+struct fpg_dberr {
+	char	 sqlstate[6];
+	char	 constraint[64];
+	char	 table[64];
+	char	 message[256];	/* FPnnn errors only: for the client */
+	char	 hint[64];	/* FPnnn errors only */
+};
+
 /* One database connection, owned by one worker thread. */
 struct fpg_db {
 	PGconn			*conn;
+	const struct fpg_dbconf	*cf;
 	const struct fpg_stmt	*stmts;
 	const char		*name;
 	int			 lazy;		/* overflow: close when idle */
 	int64_t			 next_try;	/* monotonic µs */
 	int			 backoff_ms;
+	/* the request being served */
+	int			 idempotent;	/* may run again on a new conn */
+	int			 in_tx;		/* inside fpg_db_begin */
+	int			 tx_lost;	/* its connection was lost */
+	struct fpg_dberr	 err;
 };
 
-void	 fpg_db_init(struct fpg_db *, const struct fpg_stmt *,
-	    const char *name, int lazy);
+void	 fpg_db_init(struct fpg_db *, const struct fpg_dbconf *,
+	    const struct fpg_stmt *, const char *name, int lazy);
 int	 fpg_db_connect(struct fpg_db *);
 void	 fpg_db_close(struct fpg_db *);
-int64_t	 fpg_now_us(void);
+void	 fpg_db_start(struct fpg_db *, int idempotent);
+PGresult *fpg_db_run(struct fpg_db *, const char *name, const char *sql,
+	    int n, const char *const *vals);
+enum fpg_err fpg_db_begin(struct fpg_db *);
+enum fpg_err fpg_db_commit(struct fpg_db *);
+enum fpg_err fpg_db_rollback(struct fpg_db *);
+void	 fpg_db_end(struct fpg_db *);
+
+/* --- etag.c: entity tags (RFC 9110 8.8.3, 13.1) ----------------------- */
+
+int	 fpg_etag_list_valid(const char *);
+int	 fpg_etag_match(const char *list, const char *etag, int strong);
+
+/* --- the running resource -------------------------------------------- */
+
+struct fpg_app {
+	const struct fpg_resource	*res;
+	struct fpg_conf			 conf;
+	struct fpg_dbconf		 dbconf;
+	struct fpg_router		 router;
+	char				*openapi;	/* document text */
+	char				 openapi_path[80];
+};
 
 struct fpg_kv {
 	char	*key;
 	char	*val;
 };
 
-/*
- * A request.  In FastCGI mode fr is the worker's FCGX_Request; in CGI
- * mode it is NULL and stdio is used.
- */
-/* The parameters every request reads, found in one pass (req.c). */
+/* The parameters every request reads, found in one pass (io.c). */
 enum fpg_env {
 	FPG_ENV_METHOD, FPG_ENV_URI, FPG_ENV_QUERY, FPG_ENV_CTYPE,
 	FPG_ENV_CLEN, FPG_ENV_REQUEST_ID, FPG_ENV_IF_NONE_MATCH,
 	FPG_ENV_IF_MATCH, FPG_ENV_N
 };
 
+/*
+ * A request.  In FastCGI mode fr is the worker's FCGX_Request; in CGI
+ * mode it is NULL and stdio is used.
+ */
 struct fpg_req {
+	const struct fpg_app	*app;
 	FCGX_Request		*fr;
 	char			**envp;		/* CGI: NULL means environ */
 	const char		*env[FPG_ENV_N];
 	int			 env_indexed;
+	const char		*bad_header;	/* a header we cannot read */
 	FILE			*in, *out;	/* CGI: NULL means stdio */
 	struct fpg_db		*db;
 	const struct fpg_croute	*route;
+	void			*local;		/* what the steps found */
 	struct fpg_arena	 arena;
 	long double		 arena0[96];	/* the arena's first 1.5 KB, aligned */
 	int64_t			 start;
@@ -147,38 +208,44 @@ struct fpg_req {
 	int			 answered;
 	size_t			 bytes;
 	struct fpg_buf		 hdrs;
-	/* database */
-	char			 sqlstate[6];
-	char			 constraint[64];
-	char			 table[64];
-	char			 message[256];	/* FPnnn errors only */
-	char			 hint[64];	/* FPnnn errors only */
-	int			 in_tx;
 };
 
+/* handle.c: the request's way, from input to access log. */
 void	 fpg_req_handle(struct fpg_req *);
+
+/* io.c: FastCGI or CGI input and output. */
+void	 fpg_io_index(struct fpg_req *);
+const char *fpg_io_env(const struct fpg_req *, enum fpg_env);
+const char *fpg_req_env(const struct fpg_req *, const char *);
 int	 fpg_req_read(struct fpg_req *, char *, size_t);
 int	 fpg_req_write(struct fpg_req *, const char *, size_t);
-const char *fpg_req_env(const struct fpg_req *, const char *);
-int	 fpg_send_validation(struct fpg_req *, json_t *errors);
-int	 fpg_send_db_error(struct fpg_req *);
+int	 fpg_io_read_body(struct fpg_req *, size_t max);
+void	 fpg_io_drain(struct fpg_req *);
+
+/* req.c: parsing the request. */
+void	 fpg_req_set_id(struct fpg_req *);
+int	 fpg_req_parse_method(struct fpg_req *);
+int	 fpg_req_parse_path(struct fpg_req *, const char *root);
+int	 fpg_req_parse_query(struct fpg_req *);
+int	 fpg_req_json_type(const char *content_type);
+enum fpg_err fpg_req_parse_body(struct fpg_req *);
+void	 fpg_req_free(struct fpg_req *);
+
+/* validate.c: path, query and body against the route's schemas. */
+enum fpg_err fpg_validate(struct fpg_req *);
 int	 fpg_args_coerce(struct fpg_req *, const json_t *schema,
 	    const char *where, struct fpg_kv *, size_t n, json_t **out,
 	    json_t *errors);
-void	 fpg_db_after(struct fpg_req *);
 
+/* resp.c */
+enum fpg_err fpg_send_validation(struct fpg_req *, json_t *errors);
+
+/* sqlstate.c: a database failure's answer. */
+enum fpg_err fpg_send_db_error(struct fpg_req *);
+
+/* openapi.c */
 char	*fpg_openapi_build(const struct fpg_resource *,
-	    const struct fpg_router *, char *err, size_t errsz);
-
-/* Global state of the running resource. */
-struct fpg_app {
-	const struct fpg_resource	*res;
-	struct fpg_conf			 conf;
-	struct fpg_router		 router;
-	char				*openapi;	/* document text */
-	char				 openapi_path[80];
-};
-
-extern struct fpg_app	fpg_app;
+	    const struct fpg_router *, const char *root_path,
+	    char *err, size_t errsz);
 
 #endif /* FPG_EXTERN_H */

@@ -18,19 +18,26 @@
 #include <libpq-fe.h>
 
 #define FPG_VMAJOR 0
-#define FPG_VMINOR 1
+#define FPG_VMINOR 2
 
 #pragma GCC visibility push(default)
 
-/* One error vocabulary for the library's non-HTTP failures. */
+/*
+ * One error vocabulary: every library function that can fail returns
+ * one of these (fpg_strerror() names it).  A handler or step can tell
+ * "already answered" from "the client is gone" from "the database
+ * failed", and decide nothing else: the library answers a database
+ * failure the handler leaves unanswered.
+ */
 enum fpg_err {
 	FPG_OK = 0,
 	FPG_ENOMEM,	/* allocation failed */
-	FPG_EINVAL,	/* bad argument or configuration value */
-	FPG_EDB,	/* database error (the request carries the SQLSTATE) */
+	FPG_EINVAL,	/* bad argument (a header name, a status) */
+	FPG_EDB,	/* database error: fpg_sqlstate() says which */
 	FPG_EPROTO,	/* malformed request */
 	FPG_ESCHEMA,	/* schema cannot be compiled */
-	FPG_EIO,	/* read/write failed */
+	FPG_EIO,	/* the client is gone: a write failed */
+	FPG_EANSWERED,	/* the request was answered already */
 };
 
 const char	*fpg_strerror(enum fpg_err);
@@ -52,6 +59,16 @@ struct fpg_req;
 typedef void	(*fpg_handler)(struct fpg_req *);
 
 /*
+ * A step runs before validation, in order: the library's own (CORS,
+ * authentication, ...), then the resource's, then the route's.  It
+ * returns FPG_OK to let the request go on; anything else stops it,
+ * answered by the step (fpg_send_error(r, 401, ...)) or, if it did not
+ * answer, with 500.  What a step found for later steps and the handler
+ * goes in the request's slot (fpg_set_local).  Lists end with NULL.
+ */
+typedef enum fpg_err (*fpg_step)(struct fpg_req *);
+
+/*
  * A route: method + path template ("/items/{id}"), matched against the
  * request path after ROOT_PATH is stripped.  The schemas are JSON Schema
  * text (2020-12 keywords), usually embedded from files beside main.c; a
@@ -65,6 +82,7 @@ struct fpg_route {
 	const char	*path_schema;	/* NULL: {params} stay strings */
 	const char	*query_schema;	/* NULL: not validated, read raw */
 	const char	*body_schema;	/* NULL: no body is read */
+	const fpg_step	*before;	/* this route's steps, or NULL */
 };
 
 /*
@@ -82,6 +100,7 @@ struct fpg_resource {
 	const struct fpg_stmt	*stmts;
 	const char		*openapi; /* OpenAPI fragment merged over
 					     the generated document, or NULL */
+	const fpg_step		*before; /* steps for every route, or NULL */
 };
 
 /*
@@ -100,33 +119,36 @@ const char	*fpg_query(const struct fpg_req *, const char *name);
 const char	*fpg_arg(struct fpg_req *, const char *name);
 json_t		*fpg_body(const struct fpg_req *);
 const char	*fpg_body_text(const struct fpg_req *, size_t *len);
+const char	*fpg_if_match(struct fpg_req *);
+void		*fpg_alloc(struct fpg_req *, size_t);
+void		*fpg_local(const struct fpg_req *);
+void		 fpg_set_local(struct fpg_req *, void *);
 
-/* Responses. */
-int		 fpg_set_header(struct fpg_req *, const char *name,
+/* Responses: FPG_OK, FPG_EANSWERED, FPG_EIO, FPG_EINVAL, FPG_ENOMEM. */
+enum fpg_err	 fpg_set_header(struct fpg_req *, const char *name,
 		    const char *value);
-int		 fpg_send(struct fpg_req *, int status, const char *json,
+enum fpg_err	 fpg_send(struct fpg_req *, int status, const char *json,
 		    size_t len);
-int		 fpg_send_json(struct fpg_req *, int status, json_t *);
-int		 fpg_send_error(struct fpg_req *, int status,
+enum fpg_err	 fpg_send_json(struct fpg_req *, int status, json_t *);
+enum fpg_err	 fpg_send_error(struct fpg_req *, int status,
 		    const char *detail);
-int		 fpg_send_empty(struct fpg_req *, int status);
+enum fpg_err	 fpg_send_empty(struct fpg_req *, int status);
 int		 fpg_answered(const struct fpg_req *);
-int		 fpg_send_result(struct fpg_req *, int status,
+enum fpg_err	 fpg_send_result(struct fpg_req *, int status,
 		    const PGresult *);
-const char	*fpg_etag(struct fpg_req *, const char *header);
-int		 fpg_link_next(struct fpg_req *, const char *param,
+enum fpg_err	 fpg_link_next(struct fpg_req *, const char *param,
 		    const char *value);
 const char	*fpg_query_text(struct fpg_req *);
-int		 fpg_send_page(struct fpg_req *, const char *stmt);
+enum fpg_err	 fpg_send_page(struct fpg_req *, const char *stmt);
 
 /* Database: the calling worker's persistent connection. */
 PGresult	*fpg_exec(struct fpg_req *, const char *stmt, int nparams,
 		    const char *const *values);
-int		 fpg_send_row(struct fpg_req *, int status, const char *stmt,
+enum fpg_err	 fpg_send_row(struct fpg_req *, int status, const char *stmt,
 		    int nparams, const char *const *values);
-int		 fpg_begin(struct fpg_req *);
-int		 fpg_commit(struct fpg_req *);
-int		 fpg_rollback(struct fpg_req *);
+enum fpg_err	 fpg_begin(struct fpg_req *);
+enum fpg_err	 fpg_commit(struct fpg_req *);
+enum fpg_err	 fpg_rollback(struct fpg_req *);
 const char	*fpg_sqlstate(const struct fpg_req *);
 const char	*fpg_constraint(const struct fpg_req *);
 int		 fpg_db_status(const char *sqlstate);

@@ -12,6 +12,24 @@
 
 int	fpg_log_level = FPG_LOG_INFO;
 
+static char			 log_name[65] = "fastpg";
+static __thread const char	*log_id;	/* the thread's request */
+
+/* The resource's name on every line, and the level let through. */
+void
+fpg_log_init(const char *name, int level)
+{
+	snprintf(log_name, sizeof(log_name), "%s", name ? name : "fastpg");
+	fpg_log_level = level;
+}
+
+/* The request the calling thread serves (its id), or NULL. */
+void
+fpg_log_request(const char *id)
+{
+	log_id = id;
+}
+
 static const char *const levels[] = { "error", "warn", "info", "debug" };
 
 /*
@@ -60,10 +78,11 @@ emit(const char *level, const char *msg)
 	gmtime_r(&ts.tv_sec, &tm);
 	fpg_escape(esc, sizeof(esc), msg, strlen(msg));
 	n = snprintf(line, sizeof(line),
-	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s[%d] %s\n",
+	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s[%d] %s%s%s%s\n",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level,
-	    fpg_app.res ? fpg_app.res->name : "fastpg", (int)getpid(), esc);
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level, log_name,
+	    (int)getpid(), esc, log_id ? " (id=" : "", log_id ? log_id : "",
+	    log_id ? ")" : "");
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line))
@@ -112,7 +131,8 @@ put_num(char *p, unsigned long long v)
  * checked on the way in.
  */
 void
-fpg_log_access(const struct fpg_req *r, long usec)
+fpg_log_access(const char *method, const char *path, int status,
+    size_t bytes, long usec, const char *id)
 {
 	static __thread time_t	 last = -1;
 	static __thread char	 date[24];	/* 2026-01-01T00:00:00. */
@@ -120,7 +140,7 @@ fpg_log_access(const struct fpg_req *r, long usec)
 	struct timespec		 ts;
 	struct tm		 tm;
 	char			 line[1024], *p = line;
-	const char		*name = fpg_app.res ? fpg_app.res->name : "fastpg";
+	const char		*name = log_name;
 	size_t			 plen, nlen = strlen(name);
 	int			 ms;
 
@@ -147,21 +167,21 @@ fpg_log_access(const struct fpg_req *r, long usec)
 	*p++ = '[';
 	p = put_num(p, (unsigned long long)pid);
 	p = stpcpy(p, "] ");
-	p = stpcpy(p, r->method[0] ? r->method : "-");
+	p = stpcpy(p, method[0] ? method : "-");
 	*p++ = ' ';
-	plen = r->path ? strlen(r->path) : 0;
+	plen = path ? strlen(path) : 0;
 	if (plen == 0)
 		*p++ = '-';
 	else
-		p += fpg_escape(p, 600, r->path, plen);
+		p += fpg_escape(p, 600, path, plen);
 	*p++ = ' ';
-	p = put_num(p, (unsigned long long)(r->status > 0 ? r->status : 0));
+	p = put_num(p, (unsigned long long)(status > 0 ? status : 0));
 	*p++ = ' ';
-	p = put_num(p, (unsigned long long)r->bytes);
+	p = put_num(p, (unsigned long long)bytes);
 	*p++ = ' ';
 	p = put_num(p, (unsigned long long)(usec > 0 ? usec : 0));
 	p = stpcpy(p, "us id=");
-	p = stpcpy(p, r->id);
+	p = stpcpy(p, id);
 	*p++ = '\n';
 	(void)!write(STDERR_FILENO, line, (size_t)(p - line));
 }
@@ -183,7 +203,9 @@ fpg_strerror(enum fpg_err e)
 	case FPG_ESCHEMA:
 		return "invalid schema";
 	case FPG_EIO:
-		return "input/output error";
+		return "the client is gone";
+	case FPG_EANSWERED:
+		return "already answered";
 	}
 	return "unknown error";
 }

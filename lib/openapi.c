@@ -283,11 +283,13 @@ operation(const struct fpg_croute *cr, json_t *comps)
 /*
  * Builds the resource's OpenAPI 3.1 document as compact JSON text
  * (caller frees), or NULL with a message when the resource's own
- * fragment (res->openapi) is not a JSON object.
+ * fragment (res->openapi) is not a JSON object.  root_path (the mount
+ * prefix, or NULL) becomes the document's server URL.
  */
 char *
 fpg_openapi_build(const struct fpg_resource *res,
-    const struct fpg_router *ro, char *err, size_t errsz)
+    const struct fpg_router *ro, const char *root_path, char *err,
+    size_t errsz)
 {
 	json_t		*doc, *paths, *comps, *item, *extra;
 	json_error_t	 je;
@@ -312,9 +314,9 @@ fpg_openapi_build(const struct fpg_resource *res,
 	doc = json_pack("{s:s, s:{s:s, s:s}, s:o, s:o}", "openapi", "3.1.0",
 	    "info", "title", res->name, "version", "1.0.0", "paths", paths,
 	    "components", comps);
-	if (fpg_app.conf.root_path && fpg_app.conf.root_path[0])
+	if (root_path && root_path[0])
 		json_object_set_new(doc, "servers", json_pack("[{s:s}]", "url",
-		    fpg_app.conf.root_path));
+		    root_path));
 	if (res->openapi != NULL) {
 		if ((extra = json_loads(res->openapi, JSON_REJECT_DUPLICATES,
 		    &je)) == NULL || !json_is_object(extra)) {

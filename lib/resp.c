@@ -25,6 +25,7 @@ reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
+	case 411: return "Length Required";
 	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
@@ -41,37 +42,40 @@ reason(int status)
 
 /*
  * Adds a response header.  The name must be a token and the value free
- * of control characters (no header splitting).  Returns 0, or -1 when
- * refused or past FPG_HDRS_MAX bytes of headers.
+ * of control characters (no header splitting).  Returns FPG_OK;
+ * FPG_EANSWERED once the head has gone; FPG_EINVAL for a name or value
+ * refused, or one past FPG_HDRS_MAX bytes of headers; FPG_ENOMEM.
  */
-int
+enum fpg_err
 fpg_set_header(struct fpg_req *r, const char *name, const char *value)
 {
 	const char *p;
 
-	if (r->answered || *name == '\0')
-		return -1;
+	if (r->answered)
+		return FPG_EANSWERED;
+	if (*name == '\0')
+		return FPG_EINVAL;
 	for (p = name; *p; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
 		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
-			return -1;
+			return FPG_EINVAL;
 	/* The library's own: one Status line, one type, one request id. */
 	if (strcasecmp(name, "Status") == 0 ||
 	    strcasecmp(name, "Content-Type") == 0 ||
 	    strcasecmp(name, "X-Request-ID") == 0)
-		return -1;
+		return FPG_EINVAL;
 	for (p = value; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return -1;
+			return FPG_EINVAL;
 	/* One that does not fit is refused; the others stay. */
 	if (strlen(name) + strlen(value) + 4 > FPG_HDRS_MAX - r->hdrs.len)
-		return -1;
+		return FPG_EINVAL;
 	r->hdrs.max = FPG_HDRS_MAX;
 	fpg_buf_puts(&r->hdrs, name);
 	fpg_buf_put(&r->hdrs, ": ", 2);
 	fpg_buf_puts(&r->hdrs, value);
 	fpg_buf_put(&r->hdrs, "\r\n", 2);
-	return r->hdrs.oom ? -1 : 0;
+	return r->hdrs.oom ? FPG_ENOMEM : FPG_OK;
 }
 
 /* Appends a C string to the head being built; no bounds: see head(). */
@@ -90,13 +94,13 @@ put(char *p, const char *s)
  * is bounded (status, reason, id <= 64), the handler's headers are
  * written after it from their own buffer.
  */
-static int
+static enum fpg_err
 head(struct fpg_req *r, int status, int json)
 {
 	char	 h[320], *p = h;
 
 	if (r->answered)
-		return -1;
+		return FPG_EANSWERED;
 	r->answered = 1;
 	if (r->hdrs.oom) {	/* headers lost: do not send half of them */
 		fpg_buf_free(&r->hdrs);
@@ -123,40 +127,43 @@ head(struct fpg_req *r, int status, int json)
 	if (r->hdrs.len == 0)
 		p = put(p, "\r\n");
 	if (fpg_req_write(r, h, (size_t)(p - h)) == -1)
-		return -1;
+		return FPG_EIO;
 	if (r->hdrs.len && (fpg_req_write(r, r->hdrs.p, r->hdrs.len) == -1 ||
 	    fpg_req_write(r, "\r\n", 2) == -1))
-		return -1;
-	return 0;
+		return FPG_EIO;
+	return FPG_OK;
 }
 
 /*
  * Sends status with len bytes of JSON text as the body.  Only the
- * first answer of a request is sent; later ones return -1.
+ * first answer of a request is sent; later ones return FPG_EANSWERED.
+ * FPG_EIO: the client is gone.
  */
-int
+enum fpg_err
 fpg_send(struct fpg_req *r, int status, const char *json, size_t len)
 {
+	enum fpg_err	 e;
+
 	if (r->answered)
-		return -1;
+		return FPG_EANSWERED;
 	if (r->hdrs.oom) {
 		head(r, 500, 1);
 		json = "{\"detail\":\"Internal Server Error\"}";
 		len = strlen(json);
-	} else if (head(r, status, 1) == -1)
-		return -1;
+	} else if ((e = head(r, status, 1)) != FPG_OK)
+		return e;
 	r->bytes = len;
 	if (strcmp(r->method, "HEAD") == 0)
-		return 0;
-	return fpg_req_write(r, json, len);
+		return FPG_OK;
+	return fpg_req_write(r, json, len) == 0 ? FPG_OK : FPG_EIO;
 }
 
 /* Sends a jansson value (borrowed) as the body. */
-int
+enum fpg_err
 fpg_send_json(struct fpg_req *r, int status, json_t *v)
 {
-	char	*s;
-	int	 rc;
+	char		*s;
+	enum fpg_err	 rc;
 
 	if ((s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
 	    JSON_REAL_PRECISION(17))) == NULL)
@@ -168,11 +175,11 @@ fpg_send_json(struct fpg_req *r, int status, json_t *v)
 }
 
 /* Sends {"detail": detail}; 503 adds Retry-After. */
-int
+enum fpg_err
 fpg_send_error(struct fpg_req *r, int status, const char *detail)
 {
-	json_t	*v;
-	int	 rc;
+	json_t		*v;
+	enum fpg_err	 rc;
 
 	if (status == 503)
 		fpg_set_header(r, "Retry-After", "1");
@@ -185,11 +192,11 @@ fpg_send_error(struct fpg_req *r, int status, const char *detail)
 }
 
 /* Sends 422 {"detail": errors}; takes the reference to errors. */
-int
+enum fpg_err
 fpg_send_validation(struct fpg_req *r, json_t *errors)
 {
-	json_t	*v = json_pack("{s:o}", "detail", errors);
-	int	 rc;
+	json_t		*v = json_pack("{s:o}", "detail", errors);
+	enum fpg_err	 rc;
 
 	rc = v ? fpg_send_json(r, 422, v) : fpg_send_error(r, 500,
 	    "Internal Server Error");
@@ -198,7 +205,7 @@ fpg_send_validation(struct fpg_req *r, json_t *errors)
 }
 
 /* A status without a body (204, 304). */
-int
+enum fpg_err
 fpg_send_empty(struct fpg_req *r, int status)
 {
 	return head(r, status, 0);

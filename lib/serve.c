@@ -38,7 +38,8 @@
 #define CONNS_MAX	1024		/* FastCGI connections per process */
 #define DRAIN_MAX_MS	10000		/* stopping: then close kept connections */
 
-struct fpg_app	fpg_app;
+/* The running resource: set up by fpg_main, read-only once serving. */
+static struct fpg_app	app;
 
 /*
  * A FastCGI connection and libfcgi's state for it.  A kept connection
@@ -246,6 +247,7 @@ serve_conn(struct worker *w, struct conn *c)
 		return;
 	}
 	memset(&r, 0, sizeof(r));
+	r.app = &app;
 	r.fr = &c->fr;
 	r.db = &w->db;
 	fpg_req_handle(&r);
@@ -439,8 +441,9 @@ serve_cgi(void)
 	struct fpg_db	db;
 	struct fpg_req	r;
 
-	fpg_db_init(&db, fpg_app.res->stmts, fpg_app.res->name, 1);
+	fpg_db_init(&db, &app.dbconf, app.res->stmts, app.res->name, 1);
 	memset(&r, 0, sizeof(r));
+	r.app = &app;
 	r.db = &db;
 	fpg_req_handle(&r);
 	fflush(stdout);
@@ -478,7 +481,7 @@ serve_fcgi(int fd)
 	int			 i, n, started = 0;
 
 	lfd = fd;
-	n = nworkers = fpg_app.conf.pool_size + fpg_app.conf.max_overflow;
+	n = nworkers = app.conf.pool_size + app.conf.max_overflow;
 	ws = calloc((size_t)n, sizeof(*ws));
 	conns = calloc(CONNS_MAX, sizeof(*conns));
 	if (ws == NULL || conns == NULL ||
@@ -493,8 +496,8 @@ serve_fcgi(int fd)
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, STACK_SIZE);
 	for (i = 0; i < n; i++) {
-		fpg_db_init(&ws[i].db, fpg_app.res->stmts, fpg_app.res->name,
-		    i >= fpg_app.conf.pool_size);
+		fpg_db_init(&ws[i].db, &app.dbconf, app.res->stmts,
+		    app.res->name, i >= app.conf.pool_size);
 		if (pthread_create(&ws[i].thread, &attr, work, &ws[i]) != 0) {
 			fpg_log(FPG_LOG_ERROR, "cannot start worker %d", i);
 			stopping = 1;
@@ -505,7 +508,7 @@ serve_fcgi(int fd)
 	}
 	pthread_attr_destroy(&attr);
 	fpg_log(FPG_LOG_INFO, "serving with %d workers (%d overflow)",
-	    started, fpg_app.conf.max_overflow);
+	    started, app.conf.max_overflow);
 	for (i = 0; i < started; i++)
 		pthread_join(ws[i].thread, NULL);
 	/* What the drain left (nothing, unless it ran out of time). */
@@ -532,7 +535,7 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 	char			 err[512];
 	int			 i, check = 0, openapi = 0, fd = 0, rc;
 
-	fpg_app.res = res;
+	app.res = res;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			listen_on = argv[++i];
@@ -550,28 +553,31 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 		}
 	}
 	json_object_seed(0);
-	if (fpg_conf_load(&fpg_app.conf, NULL, err, sizeof(err)) == -1) {
+	if (fpg_conf_load(&app.conf, NULL, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s: configuration: %s\n", res->name, err);
-		fpg_conf_free(&fpg_app.conf);
+		fpg_conf_free(&app.conf);
 		return 1;
 	}
-	fpg_log_level = fpg_app.conf.log_level;
-	if (fpg_router_init(&fpg_app.router, res->routes, err,
+	fpg_log_init(res->name, app.conf.log_level);
+	app.dbconf.conninfo = app.conf.conninfo;
+	app.dbconf.statement_timeout = app.conf.statement_timeout;
+	app.dbconf.prepare = app.conf.prepare;
+	if (fpg_router_init(&app.router, res->routes, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", res->name, err);
 		rc = 1;
 		goto out;
 	}
-	if ((fpg_app.openapi = fpg_openapi_build(res, &fpg_app.router, err,
-	    sizeof(err))) == NULL) {
+	if ((app.openapi = fpg_openapi_build(res, &app.router,
+	    app.conf.root_path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s: %s\n", res->name, err);
 		rc = 1;
 		goto out;
 	}
-	snprintf(fpg_app.openapi_path, sizeof(fpg_app.openapi_path),
+	snprintf(app.openapi_path, sizeof(app.openapi_path),
 	    "/%s/openapi.json", res->name);
 	if (openapi) {
-		puts(fpg_app.openapi);
+		puts(app.openapi);
 		rc = fflush(stdout) == 0 ? 0 : 1;
 		goto out;
 	}
@@ -620,9 +626,9 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 	}
 	rc = serve_fcgi(fd);
 out:
-	free(fpg_app.openapi);
-	fpg_app.openapi = NULL;
-	fpg_router_free(&fpg_app.router);
-	fpg_conf_free(&fpg_app.conf);
+	free(app.openapi);
+	app.openapi = NULL;
+	fpg_router_free(&app.router);
+	fpg_conf_free(&app.conf);
 	return rc;
 }

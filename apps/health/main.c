@@ -7,8 +7,8 @@
 #include <fastpg.h>
 
 static const struct fpg_stmt stmts[] = {
-	{ "ping", "SELECT '{\"status\":\"ok\",\"database\":\"ok\"}'" },
-	{ NULL, NULL }
+	{ .name = "ping", .sql = "SELECT '{\"status\":\"ok\",\"database\":\"ok\"}'" },
+	{ NULL }
 };
 
 static void
@@ -17,18 +17,19 @@ healthz(struct fpg_req *r)
 	static const char down[] =
 	    "{\"status\":\"unavailable\",\"database\":\"unreachable\"}";
 
-	if (fpg_send_row(r, 200, "ping", 0, NULL) == -1) {
+	if (fpg_send_row(r, 200, "ping", 0, NULL) == FPG_EDB) {
 		fpg_set_header(r, "Retry-After", "1");
 		fpg_send(r, 503, down, sizeof(down) - 1);
 	}
 }
 
 static const struct fpg_route routes[] = {
-	{ "GET", "/healthz", healthz, NULL, NULL, NULL },
-	{ NULL, NULL, NULL, NULL, NULL, NULL }
+	{ .method = "GET", .path = "/healthz", .handler = healthz },
+	{ NULL }
 };
 
-static const struct fpg_resource health = { "health", routes, stmts, NULL };
+static const struct fpg_resource health = { .name = "health",
+    .routes = routes, .stmts = stmts };
 
 int
 main(int argc, char *argv[])

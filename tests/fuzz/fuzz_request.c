@@ -199,14 +199,18 @@ h_get(struct fpg_req *r)
 	json_decref(v);
 }
 
-/* PATCH /items/{id}: If-Match's entity-tag is read as the app does. */
+/*
+ * PATCH /items/{id}: If-Match's tags as the app reads them, a text[]
+ * literal: braces around quoted elements, never a bare quote inside.
+ */
 static void
 h_patch(struct fpg_req *r)
 {
-	const char	*m = fpg_etag(r, "If-Match");
+	const char	*m = fpg_if_match(r);
+	size_t		 len = m ? strlen(m) : 0;
 
 	int_arg(r, "id", 1, INT64_MAX);
-	if (m != NULL && strchr(m, '"') != NULL)
+	if (m != NULL && (len < 2 || m[0] != '{' || m[len - 1] != '}'))
 		abort();
 	check_item(r, 0);
 	fpg_send_json(r, 200, fpg_body(r));
@@ -312,6 +316,7 @@ static const struct fpg_resource resource = { .name = "fuzz",
 static const char idchars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     "abcdefghijklmnopqrstuvwxyz0123456789._-";
 
+static struct fpg_app	 app;
 static FILE	*devnull;
 static int	 print;		/* FUZZ_PRINT set: responses to stderr */
 
@@ -327,14 +332,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	setenv("MAX_BODY_SIZE", "4k", 1);
 	setenv("ROOT_PATH", "/api", 1);
 	json_object_seed(1);
-	fpg_app.res = &resource;
-	if (fpg_conf_load(&fpg_app.conf, "/dev/null", err,
+	app.res = &resource;
+	if (fpg_conf_load(&app.conf, "/dev/null", err,
 	    sizeof(err)) == -1 ||
-	    fpg_router_init(&fpg_app.router, routes, err, sizeof(err)) == -1) {
+	    fpg_router_init(&app.router, routes, err, sizeof(err)) == -1) {
 		fprintf(stderr, "fuzz_request: %s\n", err);
 		abort();
 	}
-	fpg_log_level = fpg_app.conf.log_level;
+	fpg_log_init("fuzz", app.conf.log_level);
+	app.dbconf.conninfo = app.conf.conninfo;
 	if ((devnull = fopen("/dev/null", "r")) == NULL)
 		abort();
 	print = getenv("FUZZ_PRINT") != NULL;
@@ -427,8 +433,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	envp[n] = NULL;
 
-	fpg_db_init(&db, NULL, "fuzz", 1);
+	fpg_db_init(&db, &app.dbconf, NULL, "fuzz", 1);
 	memset(&r, 0, sizeof(r));
+	r.app = &app;
 	r.envp = envp;
 	r.db = &db;
 	if (bodylen > 0)

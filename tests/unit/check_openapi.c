@@ -41,7 +41,7 @@ doc_for(const char *body, struct fpg_router *ro, const char *fragment)
 	res.openapi = fragment;
 	ck_assert_msg(fpg_router_init(ro, routes, err, sizeof(err)) == 0,
 	    "%s", err);
-	text = fpg_openapi_build(&res, ro, err, sizeof(err));
+	text = fpg_openapi_build(&res, ro, NULL, err, sizeof(err));
 	if (text == NULL)
 		return NULL;
 	doc = json_loads(text, 0, NULL);

@@ -1,0 +1,231 @@
+/*
+ * handle.c -- the request's way, top-down, one function per stage:
+ *
+ *   input     FastCGI records or CGI (io.c): parameters indexed in one
+ *             pass, the request id, the database's per-request state
+ *   parse     method, path (req.c), and every header the library reads
+ *             must be readable (400; a malformed If-Match is 412)
+ *   builtin   the resource's own documents (/<name>/openapi.json)
+ *   route     method + path template -> route (404, 405 + Allow)
+ *   query     the query string (400)
+ *   steps     the library's (lib_steps), the resource's, the route's:
+ *             each may answer and stop the request (401, 403, 204)
+ *   body      a JSON body: type, length, parse (411, 413, 415, 422)
+ *   validate  path, query and body against the route's schemas (422)
+ *   handler   the resource's code; then what it left open is rolled
+ *             back, a database failure it left unanswered is answered
+ *             by one policy (sqlstate.c), and anything else is 500
+ *   after     the input drained, the access log line, memory freed
+ *
+ * Each stage returns FPG_OK to go on, or FPG_EANSWERED once the
+ * request has its answer.  A new step is declared -- in struct
+ * fpg_resource or fpg_route (.before), or in lib_steps below for the
+ * library's own -- never written into this pipeline.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "extern.h"
+
+/*
+ * The library's own steps, run before a resource's: CORS, bearer
+ * tokens, metrics go here as they come.
+ */
+static const fpg_step lib_steps[] = {
+	NULL
+};
+
+/* Answers status with detail; always FPG_EANSWERED, for the stages. */
+static enum fpg_err
+answer(struct fpg_req *r, int status, const char *detail)
+{
+	fpg_send_error(r, status, detail);
+	return FPG_EANSWERED;
+}
+
+static void
+input(struct fpg_req *r)
+{
+	r->start = fpg_now_us();
+	r->status = 500;
+	fpg_arena_init(&r->arena, r->arena0, sizeof(r->arena0));
+	fpg_io_index(r);
+	fpg_req_set_id(r);
+	fpg_log_request(r->id);
+}
+
+/*
+ * "Invalid header: If-Match" for HTTP_IF_MATCH=...: the header's name,
+ * never its value (which could not be read).
+ */
+static enum fpg_err
+bad_header(struct fpg_req *r)
+{
+	char		 msg[96] = "Invalid header: ";
+	const char	*p = r->bad_header + 5;
+	size_t		 o = strlen(msg);
+	int		 up = 1;
+
+	for (; *p && *p != '=' && o < sizeof(msg) - 1; p++) {
+		if (*p == '_') {
+			msg[o++] = '-';
+			up = 1;
+		} else if (isalnum((unsigned char)*p)) {
+			msg[o++] = (char)(up ? *p : tolower((unsigned char)*p));
+			up = 0;
+		}
+	}
+	msg[o] = '\0';
+	return answer(r, 400, msg);
+}
+
+static enum fpg_err
+parse(struct fpg_req *r)
+{
+	const char	*v;
+	int		 st;
+
+	if (fpg_req_parse_method(r) != 0)
+		return answer(r, 400, "Bad Request");
+	if ((st = fpg_req_parse_path(r, r->app->conf.root_path)) != 0)
+		return answer(r, st, st == 414 ? "URI Too Long" :
+		    st == 400 ? "Invalid path" : "Internal Server Error");
+	/* A header the client sent never silently counts as not sent. */
+	if (r->bad_header != NULL)
+		return bad_header(r);
+	if ((v = fpg_io_env(r, FPG_ENV_IF_MATCH)) != NULL &&
+	    !fpg_etag_list_valid(v))
+		return answer(r, 412, "Precondition Failed: malformed "
+		    "If-Match");
+	if ((v = fpg_io_env(r, FPG_ENV_IF_NONE_MATCH)) != NULL &&
+	    !fpg_etag_list_valid(v))
+		return answer(r, 400, "Invalid header: If-None-Match");
+	return FPG_OK;
+}
+
+/* The documents the library serves itself. */
+static enum fpg_err
+builtin(struct fpg_req *r)
+{
+	const struct fpg_app *app = r->app;
+
+	if (app->openapi && strcmp(r->path, app->openapi_path) == 0 &&
+	    (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)) {
+		fpg_send(r, 200, app->openapi, strlen(app->openapi));
+		return FPG_EANSWERED;
+	}
+	return FPG_OK;
+}
+
+static enum fpg_err
+route(struct fpg_req *r)
+{
+	char	 allow[128];
+	int	 st;
+
+	st = fpg_router_match(&r->app->router, r->method, r->segs, r->nsegs,
+	    &r->route, allow, sizeof(allow));
+	if (st == 404)
+		return answer(r, 404, "Not Found");
+	if (st == 405) {
+		fpg_set_header(r, "Allow", allow);
+		return answer(r, 405, "Method Not Allowed");
+	}
+	if ((st = fpg_req_parse_query(r)) != 0)
+		return answer(r, st, st == 400 ? "Invalid query string" :
+		    "Internal Server Error");
+	return FPG_OK;
+}
+
+/* Runs one list of steps; a step that stops the request answers it. */
+static enum fpg_err
+run_steps(struct fpg_req *r, const fpg_step *s)
+{
+	for (; s != NULL && *s != NULL; s++) {
+		if ((*s)(r) == FPG_OK && !r->answered)
+			continue;
+		if (!r->answered)
+			fpg_send_error(r, 500, "Internal Server Error");
+		return FPG_EANSWERED;
+	}
+	return FPG_OK;
+}
+
+static enum fpg_err
+steps(struct fpg_req *r)
+{
+	if (run_steps(r, lib_steps) != FPG_OK ||
+	    run_steps(r, r->app->res->before) != FPG_OK ||
+	    run_steps(r, r->route->def->before) != FPG_OK)
+		return FPG_EANSWERED;
+	return FPG_OK;
+}
+
+/* A route with a body schema takes a JSON body. */
+static enum fpg_err
+body(struct fpg_req *r)
+{
+	const char	*ct;
+	int		 st;
+
+	if (r->route->def->body_schema == NULL)
+		return FPG_OK;
+	ct = fpg_io_env(r, FPG_ENV_CTYPE);
+	if (ct != NULL && *ct != '\0' && !fpg_req_json_type(ct))
+		return answer(r, 415, "Unsupported Media Type: expected "
+		    "application/json");
+	if ((st = fpg_io_read_body(r, r->app->conf.max_body)) != 0)
+		return answer(r, st, st == 413 ? "Request body too large" :
+		    st == 411 ? "Length Required" : st == 400 ?
+		    "Incomplete or invalid request body" :
+		    "Internal Server Error");
+	return fpg_req_parse_body(r);
+}
+
+/*
+ * The handler, and what it leaves: an open transaction is rolled back
+ * first, then an unanswered database failure is answered by its
+ * SQLSTATE, and nothing at all by 500.
+ */
+static void
+handler(struct fpg_req *r)
+{
+	r->route->def->handler(r);
+	fpg_db_end(r->db);
+	if (r->answered)
+		return;
+	if (r->db->err.sqlstate[0] != '\0')
+		fpg_send_db_error(r);
+	else
+		fpg_send_error(r, 500, "Internal Server Error");
+}
+
+static void
+after(struct fpg_req *r)
+{
+	fpg_io_drain(r);
+	fpg_log_access(r->method, r->path, r->status, r->bytes,
+	    (long)(fpg_now_us() - r->start), r->id);
+	fpg_log_request(NULL);
+	fpg_req_free(r);
+}
+
+/*
+ * Serves one request from its input to its access log line.  r holds
+ * the app, the worker's database and the input (fr, or CGI's envp/in/
+ * out); everything else starts zeroed.
+ */
+void
+fpg_req_handle(struct fpg_req *r)
+{
+	input(r);
+	fpg_db_start(r->db, 0);
+	if (parse(r) == FPG_OK && builtin(r) == FPG_OK &&
+	    route(r) == FPG_OK && steps(r) == FPG_OK &&
+	    body(r) == FPG_OK && fpg_validate(r) == FPG_OK && !r->answered) {
+		r->db->idempotent = strcmp(r->method, "GET") == 0 ||
+		    strcmp(r->method, "HEAD") == 0;
+		handler(r);
+	}
+	after(r);
+}

@@ -1,0 +1,197 @@
+/*
+ * io.c -- a request's input and output, over FastCGI (libfcgi's
+ * streams) or CGI (the environment and stdio, RFC 3875): parameters,
+ * the bounded body, the response bytes.  Nothing here knows routes,
+ * schemas or the database.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+extern char	**environ;
+
+/* Drained past the limit before a kept connection is given up. */
+#define DRAIN_MAX	(64 * 1024 * 1024)
+
+static const char *const env_names[FPG_ENV_N] = { "REQUEST_METHOD",
+	"REQUEST_URI", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH",
+	"HTTP_X_REQUEST_ID", "HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH" };
+static const unsigned char env_lens[FPG_ENV_N] = { 14, 11, 12, 12, 14,
+	17, 18, 13 };
+
+/* The parameter list: libfcgi's, the caller's (tests), or environ. */
+static char **
+env_list(const struct fpg_req *r)
+{
+	return r->fr ? r->fr->envp : r->envp ? r->envp : environ;
+}
+
+/* Whether a header's value can be read: bounded, no control bytes. */
+static int
+header_ok(const char *v)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)v; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return 0;
+	return (size_t)(p - (const unsigned char *)v) <= FPG_HEADER_MAX;
+}
+
+/*
+ * Finds the parameters of enum fpg_env in one pass over the list, the
+ * first of each name as FCGX_GetParam would (it scans the list from
+ * the start on every call).  On the way, every header (HTTP_*) is
+ * checked: one the library could not read (a control byte, or longer
+ * than FPG_HEADER_MAX) is remembered in bad_header, and the request
+ * is refused, so that no header the client sent silently counts as
+ * not sent.
+ */
+void
+fpg_io_index(struct fpg_req *r)
+{
+	char		**p = env_list(r);
+	const char	 *e, *v;
+	size_t		  i;
+
+	for (; p != NULL && *p != NULL; p++) {
+		e = *p;
+		if (e[0] == 'H' && r->bad_header == NULL &&
+		    strncmp(e, "HTTP_", 5) == 0 && (v = strchr(e, '=')) &&
+		    !header_ok(v + 1))
+			r->bad_header = e;
+		for (i = 0; i < FPG_ENV_N; i++)
+			if (e[0] == env_names[i][0] && r->env[i] == NULL &&
+			    strncmp(e, env_names[i], env_lens[i]) == 0 &&
+			    e[env_lens[i]] == '=') {
+				r->env[i] = e + env_lens[i] + 1;
+				break;
+			}
+	}
+	r->env_indexed = 1;
+}
+
+/* One of enum fpg_env, or NULL. */
+const char *
+fpg_io_env(const struct fpg_req *r, enum fpg_env k)
+{
+	return r->env[k];
+}
+
+/* A FastCGI/CGI parameter by name, or NULL. */
+const char *
+fpg_req_env(const struct fpg_req *r, const char *name)
+{
+	size_t i;
+
+	if (r->env_indexed)
+		for (i = 0; i < FPG_ENV_N; i++)
+			if (name[0] == env_names[i][0] &&
+			    strcmp(name, env_names[i]) == 0)
+				return r->env[i];
+	if (r->fr)
+		return FCGX_GetParam(name, r->fr->envp);
+	if (r->envp)
+		return FCGX_GetParam(name, r->envp);
+	return getenv(name);
+}
+
+/* Reads up to n body bytes; 0 at the end, -1 on error. */
+int
+fpg_req_read(struct fpg_req *r, char *buf, size_t n)
+{
+	size_t got;
+
+	if (n > INT32_MAX)
+		n = INT32_MAX;
+	if (r->fr)
+		return FCGX_GetStr(buf, (int)n, r->fr->in);
+	got = fread(buf, 1, n, r->in ? r->in : stdin);
+	return got == 0 && ferror(r->in ? r->in : stdin) ? -1 : (int)got;
+}
+
+/* Writes n bytes of response; -1 when the client has gone. */
+int
+fpg_req_write(struct fpg_req *r, const char *buf, size_t n)
+{
+	if (n > INT32_MAX)
+		return -1;
+	if (r->fr)
+		return FCGX_PutStr(buf, (int)n, r->fr->out) == (int)n ? 0 : -1;
+	return fwrite(buf, 1, n, r->out ? r->out : stdout) == n ? 0 : -1;
+}
+
+/*
+ * Reads the body into r->body, at most max bytes: a Content-Length
+ * over it is refused before anything is read, and a body that runs
+ * past it anyway (chunked, or a lying length) too.  CGI reads exactly
+ * CONTENT_LENGTH bytes (RFC 3875: the server need not close the input
+ * after them), and a CGI body without a length is 411; FastCGI reads to
+ * the end of the stream, since servers send "" or nothing for chunked
+ * bodies.  Returns 0 or an HTTP status.
+ */
+int
+fpg_io_read_body(struct fpg_req *r, size_t max)
+{
+	const char	*cl = fpg_io_env(r, FPG_ENV_CLEN);
+	size_t		 want, cap;
+	long long	 n = -1;
+	int		 got;
+
+	if (cl != NULL && *cl != '\0' &&
+	    fpg_strtonum(cl, 0, INT64_MAX, &n) == -1)
+		return 400;
+	if (n > (long long)max)
+		return 413;
+	if (r->fr == NULL && n < 0)
+		return 411;
+	want = n >= 0 ? (size_t)n : max + 1;
+	cap = n >= 0 ? (size_t)n : (max + 1 < 65536 ? max + 1 : 65536);
+	if ((r->body = malloc(cap + 1)) == NULL)
+		return 500;
+	while (r->bodylen < want) {
+		if (r->bodylen == cap) {
+			size_t	 ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			char	*p;
+
+			if ((p = realloc(r->body, ncap + 1)) == NULL)
+				return 500;
+			r->body = p;
+			cap = ncap;
+		}
+		got = fpg_req_read(r, r->body + r->bodylen,
+		    (want < cap ? want : cap) - r->bodylen);
+		if (got <= 0)
+			break;
+		r->bodylen += (size_t)got;
+		if (r->bodylen > max)
+			return 413;
+	}
+	if (n >= 0 && r->bodylen < (size_t)n)
+		return 400;	/* truncated */
+	r->body[r->bodylen] = '\0';
+	return 0;
+}
+
+/*
+ * Reads and discards what is left of a FastCGI body, so a kept
+ * connection stays in step; gives the connection up when that is too
+ * much.  CGI reads no further than CONTENT_LENGTH: nothing to drain.
+ */
+void
+fpg_io_drain(struct fpg_req *r)
+{
+	char	 buf[8192];
+	size_t	 total = 0;
+	int	 n;
+
+	if (r->fr == NULL)
+		return;
+	while ((n = fpg_req_read(r, buf, sizeof(buf))) > 0)
+		if ((total += (size_t)n) > DRAIN_MAX) {
+			r->fr->keepConnection = 0;
+			break;
+		}
+}

@@ -1,0 +1,132 @@
+/*
+ * page.c -- keyset-paginated lists: the validated query as one jsonb
+ * parameter, the page from the resource's statement, and the next
+ * page's URL in a Link header (RFC 8288).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+/* Percent-encodes what is not unreserved (RFC 3986) into b. */
+static void
+pct_encode(struct fpg_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			fpg_buf_put(b, s, 1);
+		else {
+			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			fpg_buf_put(b, esc, 3);
+		}
+	}
+}
+
+/*
+ * Sets Link: <URL>; rel="next" (RFC 8288), URL being this request's
+ * path and query string with param set to value: the next page of a
+ * keyset-paginated list.  The other parameters are kept as sent.
+ */
+enum fpg_err
+fpg_link_next(struct fpg_req *r, const char *param, const char *value)
+{
+	const char	*uri = fpg_io_env(r, FPG_ENV_URI);
+	const char	*qs = fpg_io_env(r, FPG_ENV_QUERY), *p, *amp;
+	struct fpg_buf	 b = { .max = FPG_HDRS_MAX };
+	char		 key[128];
+	size_t		 klen, n = 0;
+	enum fpg_err	 rc;
+
+	fpg_buf_put(&b, "<", 1);
+	if (uri != NULL && *uri != '\0')
+		fpg_buf_put(&b, uri, strcspn(uri, "?#"));
+	else
+		fpg_buf_puts(&b, r->path ? r->path : "/");
+	fpg_buf_put(&b, "?", 1);
+	for (p = qs ? qs : ""; *p; p = *amp ? amp + 1 : amp) {
+		amp = p + strcspn(p, "&");
+		klen = strcspn(p, "=&");
+		if (klen < sizeof(key)) {
+			memcpy(key, p, klen);
+			key[klen] = '\0';
+			if (fpg_pct_decode(key, klen, 1, &klen) == 0 &&
+			    strcmp(key, param) == 0)
+				continue;
+		}
+		if (amp == p)
+			continue;
+		if (n++)
+			fpg_buf_put(&b, "&", 1);
+		fpg_buf_put(&b, p, (size_t)(amp - p));
+	}
+	if (n)
+		fpg_buf_put(&b, "&", 1);
+	pct_encode(&b, param);
+	fpg_buf_put(&b, "=", 1);
+	pct_encode(&b, value);
+	fpg_buf_puts(&b, ">; rel=\"next\"");
+	rc = b.oom ? FPG_ENOMEM : fpg_set_header(r, "Link", b.p);
+	fpg_buf_free(&b);
+	return rc;
+}
+
+/*
+ * The validated query parameters as one JSON object text (typed,
+ * defaults applied) for a single jsonb statement parameter; "{}" when
+ * the route has no query schema.
+ */
+const char *
+fpg_query_text(struct fpg_req *r)
+{
+	char		*s;
+	const char	*c;
+
+	if (r->query_args == NULL)
+		return "{}";
+	/* 15 digits: "9.99" stays 9.99, not 9.9900000000000002. */
+	if ((s = json_dumps(r->query_args, JSON_COMPACT |
+	    JSON_REAL_PRECISION(15))) == NULL)
+		return NULL;
+	c = fpg_arena_strndup(&r->arena, s, strlen(s));
+	free(s);
+	return c;
+}
+
+/*
+ * Sends one page of a keyset-paginated list: stmt takes the validated
+ * query (fpg_query_text) as its one parameter and yields the page as a
+ * JSON array and the next page's cursor (NULL on the last page), which
+ * becomes a Link rel="next" with the cursor as ?after=.  Returns what
+ * sending returned, or FPG_EDB if the statement failed (answered after
+ * the handler).
+ */
+enum fpg_err
+fpg_send_page(struct fpg_req *r, const char *stmt)
+{
+	const char	*p[1];
+	PGresult	*res;
+	enum fpg_err	 rc;
+
+	if ((p[0] = fpg_query_text(r)) == NULL)
+		return fpg_send_error(r, 500, "Internal Server Error");
+	if ((res = fpg_exec(r, stmt, 1, p)) == NULL)
+		return FPG_EDB;
+	if (PQntuples(res) != 1 || PQnfields(res) < 2 ||
+	    PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		return fpg_send_error(r, 500, "Internal Server Error");
+	}
+	if (!PQgetisnull(res, 0, 1))
+		fpg_link_next(r, "after", PQgetvalue(res, 0, 1));
+	rc = fpg_send(r, 200, PQgetvalue(res, 0, 0),
+	    (size_t)PQgetlength(res, 0, 0));
+	PQclear(res);
+	return rc;
+}

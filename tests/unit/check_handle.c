@@ -1,0 +1,288 @@
+/*
+ * check_handle.c -- lib/handle.c, the request's way, driven through
+ * in-memory CGI input (parameters, a body stream, an output stream):
+ * declared steps run in order and may stop a request, headers the
+ * library cannot read are refused, If-Match is checked before the
+ * handler, and CGI reads exactly CONTENT_LENGTH bytes.  No database:
+ * nothing here runs a statement.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "extern.h"
+
+static int	 ran;		/* handler calls */
+static char	 trace[64];	/* steps run, in order */
+
+static void
+h_echo(struct fpg_req *r)
+{
+	const char *who = fpg_local(r);
+	size_t len;
+	const char *b = fpg_body_text(r, &len);
+
+	ran++;
+	if (who != NULL)
+		fpg_set_header(r, "X-Who", who);
+	fpg_send(r, 200, b ? b : "{}", b ? len : 2);
+}
+
+static enum fpg_err
+s_lib(struct fpg_req *r)
+{
+	(void)r;
+	strcat(trace, "R");
+	return FPG_OK;
+}
+
+/* The resource's step: 401 without X-Token, else who it is. */
+static enum fpg_err
+s_auth(struct fpg_req *r)
+{
+	const char	*t = fpg_header(r, "X-Token");
+	char		*who;
+
+	strcat(trace, "A");
+	if (t == NULL)
+		return fpg_send_error(r, 401, "Not authenticated") == FPG_OK ?
+		    FPG_EANSWERED : FPG_EIO;
+	if ((who = fpg_alloc(r, strlen(t) + 1)) == NULL)
+		return FPG_ENOMEM;
+	memcpy(who, t, strlen(t) + 1);
+	fpg_set_local(r, who);
+	return FPG_OK;
+}
+
+/* A route's step that fails without answering: the library's 500. */
+static enum fpg_err
+s_broken(struct fpg_req *r)
+{
+	(void)r;
+	strcat(trace, "B");
+	return FPG_EINVAL;
+}
+
+static const fpg_step res_steps[] = { s_lib, s_auth, NULL };
+static const fpg_step broken_steps[] = { s_broken, NULL };
+
+static const struct fpg_route routes[] = {
+	{ .method = "GET", .path = "/things/{id}", .handler = h_echo },
+	{ .method = "PATCH", .path = "/things/{id}", .handler = h_echo,
+	  .body_schema = "{\"type\":\"object\"}" },
+	{ .method = "GET", .path = "/broken", .handler = h_echo,
+	  .before = broken_steps },
+	{ NULL }
+};
+
+static const struct fpg_resource res = { .name = "things",
+    .routes = routes, .before = res_steps };
+
+static struct fpg_app	 app;
+
+static void
+setup(void)
+{
+	char err[256];
+
+	setenv("MAX_BODY_SIZE", "4k", 1);
+	setenv("LOG_LEVEL", "error", 1);
+	app.res = &res;
+	ck_assert(fpg_conf_load(&app.conf, "/dev/null", err,
+	    sizeof(err)) == 0);
+	ck_assert(fpg_router_init(&app.router, routes, err,
+	    sizeof(err)) == 0);
+	fpg_log_init("things", FPG_LOG_ERROR);
+	app.dbconf.conninfo = app.conf.conninfo;
+}
+
+static void
+teardown(void)
+{
+	fpg_router_free(&app.router);
+	fpg_conf_free(&app.conf);
+}
+
+/*
+ * Serves one CGI request: env is a NULL-terminated list of "K=V",
+ * in the bytes on standard input.  Returns the status; the whole
+ * response goes to out (caller frees).
+ */
+static int
+serve(const char **env, const char *in, char **out)
+{
+	struct fpg_db	 db;
+	struct fpg_req	 r;
+	size_t		 outlen = 0;
+	char		*buf = NULL;
+	int		 st;
+
+	ran = 0;
+	trace[0] = '\0';
+	fpg_db_init(&db, &app.dbconf, NULL, "things", 1);
+	memset(&r, 0, sizeof(r));
+	r.app = &app;
+	r.db = &db;
+	r.envp = (char **)(uintptr_t)env;
+	r.in = fmemopen((void *)(uintptr_t)(in ? in : ""), in ? strlen(in) : 0,
+	    "r");
+	r.out = open_memstream(&buf, &outlen);
+	ck_assert(r.in != NULL && r.out != NULL);
+	fpg_req_handle(&r);
+	fclose(r.in);
+	fclose(r.out);
+	st = r.status;
+	ck_assert(strncmp(buf, "Status: ", 8) == 0);
+	*out = buf;
+	return st;
+}
+
+START_TEST(t_steps_order)
+{
+	const char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/things/1",
+	    "HTTP_X_TOKEN=alice", NULL };
+	char *out;
+
+	ck_assert_int_eq(serve(env, NULL, &out), 200);
+	ck_assert_str_eq(trace, "RA");
+	ck_assert_int_eq(ran, 1);
+	ck_assert_ptr_nonnull(strstr(out, "\r\nX-Who: alice\r\n"));
+	free(out);
+}
+END_TEST
+
+START_TEST(t_step_answers)
+{
+	const char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/things/1", NULL };
+	char *out;
+
+	ck_assert_int_eq(serve(env, NULL, &out), 401);
+	ck_assert_int_eq(ran, 0);
+	ck_assert_ptr_nonnull(strstr(out, "Not authenticated"));
+	free(out);
+}
+END_TEST
+
+START_TEST(t_step_fails)
+{
+	const char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/broken",
+	    "HTTP_X_TOKEN=bob", NULL };
+	char *out;
+
+	ck_assert_int_eq(serve(env, NULL, &out), 500);
+	ck_assert_str_eq(trace, "RAB");
+	ck_assert_int_eq(ran, 0);
+	free(out);
+}
+END_TEST
+
+/* A header the library cannot read is 400, never "not sent". */
+START_TEST(t_bad_header)
+{
+	const char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/things/1",
+	    "HTTP_X_TOKEN=alice", "HTTP_IDEMPOTENCY_KEY=a\x01z", NULL };
+	char *out, *big;
+
+	ck_assert_int_eq(serve(env, NULL, &out), 400);
+	ck_assert_int_eq(ran, 0);
+	ck_assert_ptr_nonnull(strstr(out, "Invalid header: Idempotency-Key"));
+	ck_assert_ptr_null(strstr(out, "a\x01z"));
+	free(out);
+	/* too long to read: the same */
+	big = malloc(FPG_HEADER_MAX + 32);
+	ck_assert_ptr_nonnull(big);
+	strcpy(big, "HTTP_X_BIG=");
+	memset(big + 11, 'x', FPG_HEADER_MAX + 1);
+	big[11 + FPG_HEADER_MAX + 1] = '\0';
+	env[3] = big;
+	ck_assert_int_eq(serve(env, NULL, &out), 400);
+	ck_assert_int_eq(ran, 0);
+	free(out);
+	free(big);
+}
+END_TEST
+
+/* A malformed If-Match is 412 and runs nothing; If-None-Match 400. */
+START_TEST(t_if_match)
+{
+	static const char *const bad[] = { "HTTP_IF_MATCH=\"1",
+	    "HTTP_IF_MATCH=*junk", "HTTP_IF_MATCH=1", NULL };
+	const char *env[] = { "REQUEST_METHOD=PATCH", "REQUEST_URI=/things/1",
+	    "CONTENT_TYPE=application/json", "CONTENT_LENGTH=2",
+	    "HTTP_X_TOKEN=a", NULL, NULL };
+	char *out;
+	size_t i;
+
+	for (i = 0; bad[i]; i++) {
+		env[5] = bad[i];
+		ck_assert_msg(serve(env, "{}", &out) == 412, "%s", bad[i]);
+		ck_assert_int_eq(ran, 0);
+		free(out);
+	}
+	env[5] = "HTTP_IF_MATCH=\"1\", W/\"2\"";
+	ck_assert_int_eq(serve(env, "{}", &out), 200);
+	ck_assert_int_eq(ran, 1);
+	free(out);
+	env[0] = "REQUEST_METHOD=GET";
+	env[5] = "HTTP_IF_NONE_MATCH=\"1";
+	ck_assert_int_eq(serve(env, NULL, &out), 400);
+	ck_assert_int_eq(ran, 0);
+	free(out);
+}
+END_TEST
+
+/* CGI reads exactly CONTENT_LENGTH bytes (RFC 3875), nothing past. */
+START_TEST(t_cgi_length)
+{
+	const char *env[] = { "REQUEST_METHOD=PATCH", "REQUEST_URI=/things/1",
+	    "CONTENT_TYPE=application/json", "CONTENT_LENGTH=7",
+	    "HTTP_X_TOKEN=a", NULL };
+	char *out;
+
+	ck_assert_int_eq(serve(env, "{\"a\":1}TRAILING", &out), 200);
+	ck_assert_ptr_nonnull(strstr(out, "\r\n\r\n{\"a\":1}"));
+	ck_assert_ptr_null(strstr(out, "TRAILING"));
+	free(out);
+	/* a body without a length: 411, nothing read */
+	env[3] = "X_NONE=1";
+	ck_assert_int_eq(serve(env, "{\"a\":1}", &out), 411);
+	ck_assert_int_eq(ran, 0);
+	free(out);
+	/* shorter than its length: 400 */
+	env[3] = "CONTENT_LENGTH=9";
+	ck_assert_int_eq(serve(env, "{\"a\":1}", &out), 400);
+	free(out);
+}
+END_TEST
+
+static Suite *
+handle_suite(void)
+{
+	Suite	*s = suite_create("handle");
+	TCase	*tc = tcase_create("pipeline");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, t_steps_order);
+	tcase_add_test(tc, t_step_answers);
+	tcase_add_test(tc, t_step_fails);
+	tcase_add_test(tc, t_bad_header);
+	tcase_add_test(tc, t_if_match);
+	tcase_add_test(tc, t_cgi_length);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(handle_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
