@@ -37,9 +37,12 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 root=0; [ "$(id -u)" -eq 0 ] && root=1
-# The responders' settings a web server that spawns them must pass on.
-resp_vars="DATABASE_URL POOL_SIZE MAX_OVERFLOW STATEMENT_TIMEOUT MAX_BODY_SIZE
-LOG_LEVEL ROOT_PATH DB_PREPARE ENV_FILE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS"
+# The responders' configuration: the variables of lib/conf.c's table
+# (tests/check-conf.sh holds this list against a responder's --help).
+conf_vars="DATABASE_URL POOL_SIZE MAX_OVERFLOW STATEMENT_TIMEOUT MAX_BODY_SIZE
+LOG_LEVEL DB_PREPARE ROOT_PATH"
+# What a web server that spawns the responders must pass on to them.
+resp_vars="$conf_vars ENV_FILE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS"
 
 as_pg() { if [ $root = 1 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 log() { printf 'local: %s\n' "$*" >&2; }
