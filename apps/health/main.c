@@ -7,8 +7,9 @@
 #include <fastpg.h>
 
 static const struct fpg_stmt stmts[] = {
-	{ "ping", "SELECT '{\"status\":\"ok\",\"database\":\"ok\"}'" },
-	{ NULL, NULL }
+	{ .name = "ping",
+	  .sql = "SELECT '{\"status\":\"ok\",\"database\":\"ok\"}'" },
+	{ .name = NULL }
 };
 
 static void
@@ -24,11 +25,13 @@ healthz(struct fpg_req *r)
 }
 
 static const struct fpg_route routes[] = {
-	{ "GET", "/healthz", healthz, NULL, NULL, NULL },
-	{ NULL, NULL, NULL, NULL, NULL, NULL }
+	{ .method = "GET", .path = "/healthz", .handler = healthz },
+	{ .method = NULL }
 };
 
-static const struct fpg_resource health = { "health", routes, stmts, NULL };
+static const struct fpg_resource health = {
+	.name = "health", .routes = routes, .stmts = stmts
+};
 
 int
 main(int argc, char *argv[])

@@ -15,7 +15,7 @@
 
 /* Each statement's first column is the body; the others are headers. */
 static const struct fpg_stmt stmts[] = {
-	{ "item_create",
+	{ .name = "item_create", .sql =
 	  "INSERT INTO items (sku, name, description, price, stock, attributes)"
 	  " SELECT x.sku, x.name, x.description, x.price,"
 	  "  coalesce(x.stock::integer, 0), coalesce(x.attributes, '{}')"
@@ -23,17 +23,17 @@ static const struct fpg_stmt stmts[] = {
 	  "  description text, price numeric, stock numeric, attributes jsonb)"
 	  " RETURNING item_json(items), '\"' || version || '\"' AS \"ETag\","
 	  "  '/items/' || id AS \"Location\"" },
-	{ "item_get",
+	{ .name = "item_get", .sql =
 	  "SELECT item_json(i), '\"' || i.version || '\"' AS \"ETag\""
 	  " FROM items i WHERE i.id = $1" },
-	{ "item_list", "SELECT * FROM item_page($1::jsonb)" },
+	{ .name = "item_list", .sql = "SELECT * FROM item_page($1::jsonb)" },
 	/*
 	 * JSON merge patch: a field present replaces, absent keeps.  With
 	 * If-Match ($3) only the version it names is updated; a concurrent
 	 * update re-checks the version, so of two clients that read the
 	 * same version exactly one wins.  The other gets 412.
 	 */
-	{ "item_patch",
+	{ .name = "item_patch", .sql =
 	  "WITH p AS (SELECT $2::jsonb AS j), u AS (UPDATE items SET"
 	  " sku = CASE WHEN j ? 'sku' THEN j->>'sku' ELSE sku END,"
 	  " name = CASE WHEN j ? 'name' THEN j->>'name' ELSE name END,"
@@ -51,8 +51,9 @@ static const struct fpg_stmt stmts[] = {
 	  " SELECT body, etag AS \"ETag\", NULL::int AS status FROM u"
 	  " UNION ALL SELECT '{\"detail\":\"Precondition Failed\"}', NULL, 412"
 	  " FROM items i WHERE i.id = $1 AND NOT EXISTS (SELECT FROM u)" },
-	{ "item_delete", "DELETE FROM items WHERE id = $1 RETURNING id" },
-	{ NULL, NULL }
+	{ .name = "item_delete",
+	  .sql = "DELETE FROM items WHERE id = $1 RETURNING id" },
+	{ .name = NULL }
 };
 
 static void
@@ -103,16 +104,23 @@ delete(struct fpg_req *r)
 }
 
 static const struct fpg_route routes[] = {
-	{ "POST", "/items", create, NULL, NULL, SCHEMA_item_create },
-	{ "GET", "/items", list, NULL, SCHEMA_item_list, NULL },
-	{ "GET", "/items/{id}", get, SCHEMA_item_id, NULL, NULL },
-	{ "PATCH", "/items/{id}", patch, SCHEMA_item_id, NULL, SCHEMA_item_patch },
-	{ "DELETE", "/items/{id}", delete, SCHEMA_item_id, NULL, NULL },
-	{ NULL, NULL, NULL, NULL, NULL, NULL }
+	{ .method = "POST", .path = "/items", .handler = create,
+	  .body_schema = SCHEMA_item_create },
+	{ .method = "GET", .path = "/items", .handler = list,
+	  .query_schema = SCHEMA_item_list },
+	{ .method = "GET", .path = "/items/{id}", .handler = get,
+	  .path_schema = SCHEMA_item_id },
+	{ .method = "PATCH", .path = "/items/{id}", .handler = patch,
+	  .path_schema = SCHEMA_item_id, .body_schema = SCHEMA_item_patch },
+	{ .method = "DELETE", .path = "/items/{id}", .handler = delete,
+	  .path_schema = SCHEMA_item_id },
+	{ .method = NULL }
 };
 
-static const struct fpg_resource items = { "items", routes, stmts,
-    SCHEMA_openapi };
+static const struct fpg_resource items = {
+	.name = "items", .routes = routes, .stmts = stmts,
+	.openapi = SCHEMA_openapi
+};
 
 int
 main(int argc, char *argv[])

@@ -10,11 +10,12 @@
 #include "schemas.h"	/* SCHEMA_<name> for each <name>.json here */
 
 static const struct fpg_stmt stmts[] = {
-	{ "order_create", "SELECT * FROM order_create($1::jsonb, $2)" },
-	{ "order_get", "SELECT order_json($1)" },
-	{ "order_list", "SELECT * FROM order_page($1::jsonb)" },
-	{ "order_cancel", "SELECT * FROM order_cancel($1)" },
-	{ NULL, NULL }
+	{ .name = "order_create",
+	  .sql = "SELECT * FROM order_create($1::jsonb, $2)" },
+	{ .name = "order_get", .sql = "SELECT order_json($1)" },
+	{ .name = "order_list", .sql = "SELECT * FROM order_page($1::jsonb)" },
+	{ .name = "order_cancel", .sql = "SELECT * FROM order_cancel($1)" },
+	{ .name = NULL }
 };
 
 static void
@@ -49,15 +50,21 @@ cancel(struct fpg_req *r)
 }
 
 static const struct fpg_route routes[] = {
-	{ "POST", "/orders", create, NULL, NULL, SCHEMA_order_create },
-	{ "GET", "/orders", list, NULL, SCHEMA_order_list, NULL },
-	{ "GET", "/orders/{id}", get, SCHEMA_order_id, NULL, NULL },
-	{ "POST", "/orders/{id}/cancel", cancel, SCHEMA_order_id, NULL, NULL },
-	{ NULL, NULL, NULL, NULL, NULL, NULL }
+	{ .method = "POST", .path = "/orders", .handler = create,
+	  .body_schema = SCHEMA_order_create },
+	{ .method = "GET", .path = "/orders", .handler = list,
+	  .query_schema = SCHEMA_order_list },
+	{ .method = "GET", .path = "/orders/{id}", .handler = get,
+	  .path_schema = SCHEMA_order_id },
+	{ .method = "POST", .path = "/orders/{id}/cancel", .handler = cancel,
+	  .path_schema = SCHEMA_order_id },
+	{ .method = NULL }
 };
 
-static const struct fpg_resource orders = { "orders", routes, stmts,
-    SCHEMA_openapi };
+static const struct fpg_resource orders = {
+	.name = "orders", .routes = routes, .stmts = stmts,
+	.openapi = SCHEMA_openapi
+};
 
 int
 main(int argc, char *argv[])
