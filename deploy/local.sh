@@ -37,9 +37,12 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 root=0; [ "$(id -u)" -eq 0 ] && root=1
-# The responders' settings a web server that spawns them must pass on.
-resp_vars="DATABASE_URL POOL_SIZE MAX_OVERFLOW STATEMENT_TIMEOUT MAX_BODY_SIZE
-LOG_LEVEL ROOT_PATH DB_PREPARE ENV_FILE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS"
+# The responders' configuration: the variables of lib/conf.c's table
+# (tests/check-conf.sh holds this list against a responder's --help).
+conf_vars="DATABASE_URL POOL_SIZE MAX_OVERFLOW STATEMENT_TIMEOUT MAX_BODY_SIZE
+LOG_LEVEL DB_PREPARE ROOT_PATH"
+# What a web server that spawns the responders must pass on to them.
+resp_vars="$conf_vars ENV_FILE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS"
 
 as_pg() { if [ $root = 1 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 log() { printf 'local: %s\n' "$*" >&2; }
@@ -111,15 +114,34 @@ bytes() {
 # $1 made safe as a sed replacement (delimiters | and #).
 sedq() { printf '%s' "$1" | sed -e 's/[\\&|#]/\\&/g'; }
 
-# Template $1 with the line holding @RESOURCES@ replaced by file $2,
-# and @NAME@s from the remaining "NAME=value" arguments.
-fill() {
-	local tpl=$1 res=$2 kv args=()
-	shift 2
+# Template $1 (- for stdin) with each @NAME@ replaced by the value of
+# a "NAME=value" argument, any value (quoted here for sed).
+subst() {
+	local tpl=$1 kv args=(-e '')
+	shift
 	for kv in "$@"; do
 		args+=(-e "s|@${kv%%=*}@|$(sedq "${kv#*=}")|g")
 	done
-	sed -e "/^[[:space:]]*@RESOURCES@[[:space:]]*$/{r $res" -e "d}" "$tpl" | sed "${args[@]}"
+	sed "${args[@]}" "$tpl"
+}
+
+# Template $1 (- for stdin) with each line that holds only @NAME@
+# replaced by the contents of the file of a "NAME=file" argument.
+splice() {
+	local tpl=$1 kv args=(-e '')
+	shift
+	for kv in "$@"; do
+		args+=(-e "/^[[:space:]]*@${kv%%=*}@[[:space:]]*$/{r ${kv#*=}" -e "d}")
+	done
+	sed "${args[@]}" "$tpl"
+}
+
+# Template $1 with the line holding @RESOURCES@ replaced by file $2,
+# and @NAME@s from the remaining "NAME=value" arguments.
+fill() {
+	local tpl=$1 res=$2
+	shift 2
+	splice "$tpl" RESOURCES="$res" | subst - "$@"
 }
 
 # Every resource under spawn-fcgi + multiwatch, on DIR/run/NAME.sock
@@ -168,10 +190,10 @@ nginx_docs() {
 	[ -n "$docs" ] && [ -s "$docs/openapi.json" ] || return 0
 	docs=$(cd "$docs" && pwd)
 	if [ -s "$docs/index.html" ]; then
-		sed -e "s|@DOCS_DIR@|$(sedq "$docs")|g" "$top/deploy/nginx/docs.conf.in"
+		subst "$top/deploy/nginx/docs.conf.in" DOCS_DIR="$docs"
 	else
-		sed -e "s|@DOCS_DIR@|$(sedq "$docs")|g" -e '/^# Swagger UI:/,$d' \
-		    "$top/deploy/nginx/docs.conf.in"
+		subst "$top/deploy/nginx/docs.conf.in" DOCS_DIR="$docs" |
+		    sed '/^# Swagger UI:/,$d'
 	fi >"$out"
 }
 
@@ -182,12 +204,12 @@ nginx_up() {
 	: >"$dir/nginx/resources.conf"
 	: >"$dir/nginx/upstreams.conf"
 	for name in $(resources "$bin"); do
-		sed -e "s|@NAME@|$name|g" -e "s|@RUN@|$dir/run|g" \
-		    "$top/deploy/nginx/upstream.conf.in" >>"$dir/nginx/upstreams.conf"
+		subst "$top/deploy/nginx/upstream.conf.in" NAME="$name" \
+		    RUN="$dir/run" >>"$dir/nginx/upstreams.conf"
 		for p in $(prefixes "$name"); do
-			sed -e "s|@NAME@|$name|g" -e "s|@PREFIX@|$p|g" \
-			    -e "s|@RUN@|$dir/run|g" -e "s|@WRITE_BURST@|${FASTPG_WRITE_BURST:-2000}|g" \
-			    "$top/deploy/nginx/resource.conf.in" >>"$dir/nginx/resources.conf"
+			subst "$top/deploy/nginx/resource.conf.in" NAME="$name" \
+			    PREFIX="$p" RUN="$dir/run" \
+			    WRITE_BURST="${FASTPG_WRITE_BURST:-2000}" >>"$dir/nginx/resources.conf"
 		done
 	done
 	{
@@ -195,8 +217,7 @@ nginx_up() {
 		fill "$top/deploy/nginx/nginx.conf.in" "$dir/nginx/resources.conf" \
 		    DIR="$dir" PORT="$port" BODY_MAX="$bodymax" \
 		    ERRORS="$top/deploy/nginx/errors" WRITE_RATE="${FASTPG_WRITE_RATE:-1000r/s}" |
-		    sed -e "/^[[:space:]]*@DOCS@[[:space:]]*$/{r $dir/nginx/docs.conf" -e "d}" \
-			-e "/^[[:space:]]*@UPSTREAMS@[[:space:]]*$/{r $dir/nginx/upstreams.conf" -e "d}"
+		    splice - DOCS="$dir/nginx/docs.conf" UPSTREAMS="$dir/nginx/upstreams.conf"
 	} >"$dir/nginx/nginx.conf"
 	nginx -t -q -p "$dir/nginx" -c "$dir/nginx/nginx.conf" 2>>"$dir/log/nginx-error.log" ||
 	    die "nginx configuration refused, see $dir/log/nginx-error.log"
@@ -216,10 +237,9 @@ apache_up() {
 	for name in $(resources "$bin"); do
 		params="retry=0 connectiontimeout=2 timeout=30"
 		for p in $(prefixes "$name"); do
-			sed -e "s|@NAME@|$name|g" -e "s|@PREFIX@|$p|g" \
-			    -e "s|@RUN@|$dir/run|g" -e "s|@BIN@|$(bindir "$name" "$bin")|g" \
-			    -e "s|@PARAMS@|$params|g" \
-			    "$top/deploy/apache/$mode-resource.conf.in" >>"$a/resources.conf"
+			subst "$top/deploy/apache/$mode-resource.conf.in" NAME="$name" \
+			    PREFIX="$p" RUN="$dir/run" BIN="$(bindir "$name" "$bin")" \
+			    PARAMS="$params" >>"$a/resources.conf"
 			params=""
 		done
 	done
@@ -271,11 +291,9 @@ lighttpd_up() {
 	for name in $(resources "$bin"); do
 		re=""
 		for p in $(prefixes "$name"); do re+="${re:+|}$p"; done
-		sed -e "s|@NAME@|$name|g" -e "s#@PREFIXES@#$re#g" \
-		    -e "s|@RUN@|$dir/run|g" -e "s|@BIN@|$(bindir "$name" "$bin")|g" \
-		    -e "s|@SOCKDIR@|$l/sock|g" -e "s|@PROCS@|$procs|g" \
-		    -e "s|@ENV@|$(sedq "${env%, }")|g" \
-		    "$top/deploy/lighttpd/$mode-resource.conf.in" >>"$l/resources.conf"
+		subst "$top/deploy/lighttpd/$mode-resource.conf.in" NAME="$name" \
+		    PREFIXES="$re" RUN="$dir/run" BIN="$(bindir "$name" "$bin")" \
+		    SOCKDIR="$l/sock" PROCS="$procs" ENV="${env%, }" >>"$l/resources.conf"
 		if [ "$mode" = cgi ]; then
 			# mod_alias: one entry per prefix, onto the binary.
 			for p in $(prefixes "$name"); do
@@ -353,29 +371,31 @@ up() {
 	log "$server on http://127.0.0.1:$port"
 }
 
+# Stops the process of pid file $1, if any: SIGTERM, up to 10 s to end,
+# then SIGKILL; the file is removed.
+stop_pidfile() {
+	local pid
+	[ -s "$1" ] || return 0
+	pid=$(cat "$1")
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$1"
+}
+
 down() {
-	local dir=$1 p pid
+	local dir=$1 p
 	[ -d "$dir" ] || return 0
 	if [ -s "$dir/nginx.pid" ]; then
 		kill -QUIT "$(cat "$dir/nginx.pid")" 2>/dev/null || true
 	fi
 	# Apache and lighttpd stop the responders they spawned themselves.
 	for p in "$dir/apache/httpd.pid" "$dir/lighttpd/lighttpd.pid"; do
-		[ -s "$p" ] || continue
-		pid=$(cat "$p")
-		kill -TERM "$pid" 2>/dev/null || true
-		for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null || true
-		rm -f "$p"
+		stop_pidfile "$p"
 	done
+	# multiwatch passes the stop on (SIGUSR1): requests in flight end.
 	for p in "$dir"/run/*.pid; do
-		[ -s "$p" ] || continue
-		pid=$(cat "$p")
-		# multiwatch passes the stop on (SIGUSR1): requests in flight end.
-		kill -TERM "$pid" 2>/dev/null || true
-		for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null || true
-		rm -f "$p"
+		stop_pidfile "$p"
 	done
 	if [ -s "$dir/pg/data/postmaster.pid" ]; then
 		as_pg "$pgbin/pg_ctl" -D "$dir/pg/data" -m fast -w stop >/dev/null 2>&1 || true

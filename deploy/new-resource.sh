@@ -11,8 +11,10 @@
 #   sql/NNN_NAME.sql             the table, NAME_json(), NAME_page() and
 #                                the grants to fastpg_app (next number)
 #
-# Its rows have a name, a description and a free JSON object (data): a
-# generic start; the comments in the files say where a field goes.
+# The files are deploy/new-resource/*.in with @NAME@, @NUM@ (the
+# migration's number) and @SQLFILE@ (its path) filled in.  Their rows
+# have a name, a description and a free JSON object (data): a generic
+# start; the comments in the files say where a field goes.
 # Nothing else needs writing: the Makefile builds every apps/<name>/,
 # sql/migrate.sh applies every sql/NNN_*.sql, and deploy/local.sh
 # (`make run`, the tests) serves every resource at /<name>.
@@ -141,260 +143,17 @@ tmp=$(mktemp -d "$top/.new-resource.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/app"
 
-# @NAME@ and @SQLFILE@ in the templates below.
-fill() { sed -e "s|@NAME@|$name|g" -e "s|@SQLFILE@|$sqlf|g" >"$1"; }
+# The templates in deploy/new-resource/, with @NAME@, @SQLFILE@ and
+# @NUM@ filled in (none of them needs quoting in sed: see the checks of
+# NAME above).
+tpl=$top/deploy/new-resource
+fill() { sed -e "s|@NAME@|$name|g" -e "s|@SQLFILE@|$sqlf|g" -e "s|@NUM@|$num|g" "$tpl/$1" >"$2"; }
 
-fill "$tmp/app/main.c" <<'EOF'
-/*
- * @NAME@ -- create, read, list, update and delete @NAME@, written by
- * deploy/new-resource.sh as a starting point (apps/items/ is the full
- * example).  The library has routed, parsed and validated every request
- * against the schemas beside this file before a handler runs; the
- * handlers only bind values to the statements below, and PostgreSQL
- * serialises the rows (@NAME@_json() and @NAME@_page() in
- * @SQLFILE@).
- *
- * To add a field (say "price"):
- *   1. its column: in @SQLFILE@ while that migration has not
- *      been applied anywhere yet, else in a new sql/NNN_*.sql
- *      (ALTER TABLE); and in @NAME@_json() so the API shows it;
- *   2. its schema: @NAME@_create.json (and "required" if it is) and
- *      @NAME@_patch.json;
- *   3. its value: in the @NAME@_create statement (the column list and
- *      the record definition x(...)) and a CASE line in @NAME@_patch.
- * A new query parameter goes in @NAME@_list.json and @NAME@_page().
- */
-#include <string.h>
-
-#include <fastpg.h>
-
-#include "schemas.h"	/* SCHEMA_<name> for each <name>.json here */
-
-/*
- * Prepared once per connection.  Each statement's first column is the
- * body; the others, named after headers (ETag, Location), are headers,
- * and a column "status" overrides the status.  The table name is
- * quoted, as it is in the migration.
- */
-static const struct fpg_stmt stmts[] = {
-	{ "@NAME@_create",
-	  "INSERT INTO \"@NAME@\" AS t (name, description, data)"
-	  " SELECT x.name, x.description, coalesce(x.data, '{}')"
-	  " FROM jsonb_to_record($1::jsonb)"
-	  "  AS x(name text, description text, data jsonb)"
-	  " RETURNING @NAME@_json(t), '\"' || t.version || '\"' AS \"ETag\","
-	  "  '/@NAME@/' || t.id AS \"Location\"" },
-	{ "@NAME@_get",
-	  "SELECT @NAME@_json(t), '\"' || t.version || '\"' AS \"ETag\""
-	  " FROM \"@NAME@\" t WHERE t.id = $1" },
-	{ "@NAME@_list", "SELECT * FROM @NAME@_page($1::jsonb)" },
-	/*
-	 * JSON merge patch: a field present replaces, absent keeps.  With
-	 * If-Match ($3) only the version it names is updated, so of two
-	 * clients that read the same version exactly one wins; the other
-	 * gets 412.
-	 */
-	{ "@NAME@_patch",
-	  "WITH p AS (SELECT $2::jsonb AS j), u AS (UPDATE \"@NAME@\" AS t SET"
-	  " name = CASE WHEN j ? 'name' THEN j->>'name' ELSE t.name END,"
-	  " description = CASE WHEN j ? 'description'"
-	  "  THEN j->>'description' ELSE t.description END,"
-	  " data = CASE WHEN j ? 'data' THEN j->'data' ELSE t.data END,"
-	  " version = t.version + 1, updated_at = now()"
-	  " FROM p WHERE t.id = $1 AND ($3::text IS NULL OR t.version::text = $3)"
-	  " RETURNING @NAME@_json(t) AS body, '\"' || t.version || '\"' AS etag)"
-	  " SELECT body, etag AS \"ETag\", NULL::int AS status FROM u"
-	  " UNION ALL SELECT '{\"detail\":\"Precondition Failed\"}', NULL, 412"
-	  " FROM \"@NAME@\" t WHERE t.id = $1 AND NOT EXISTS (SELECT FROM u)" },
-	{ "@NAME@_delete", "DELETE FROM \"@NAME@\" WHERE id = $1 RETURNING id" },
-	{ NULL, NULL }
-};
-
-static void
-create(struct fpg_req *r)
-{
-	/* The body exactly as sent: PostgreSQL parses every number. */
-	const char *p[] = { fpg_body_text(r, NULL) };
-
-	fpg_send_row(r, 201, "@NAME@_create", 1, p);	/* + ETag, Location */
-}
-
-static void
-get(struct fpg_req *r)
-{
-	const char *p[] = { fpg_arg(r, "id") };
-
-	fpg_send_row(r, 200, "@NAME@_get", 1, p);	/* 404, 304 on If-None-Match */
-}
-
-static void
-list(struct fpg_req *r)
-{
-	fpg_send_page(r, "@NAME@_list");	/* the page, and Link rel="next" */
-}
-
-static void
-patch(struct fpg_req *r)
-{
-	const char *match = fpg_etag(r, "If-Match");
-	const char *p[] = { fpg_arg(r, "id"), fpg_body_text(r, NULL),
-	    match && strcmp(match, "*") ? match : NULL };
-
-	fpg_send_row(r, 200, "@NAME@_patch", 3, p);
-}
-
-static void
-delete(struct fpg_req *r)
-{
-	const char	*p[] = { fpg_arg(r, "id") };
-	PGresult	*res = fpg_exec(r, "@NAME@_delete", 1, p);
-
-	if (res == NULL)
-		return;		/* the library answers: 409 if referenced */
-	if (PQntuples(res) == 0)
-		fpg_send_error(r, 404, "Not Found");
-	else
-		fpg_send_empty(r, 204);
-	PQclear(res);
-}
-
-static const struct fpg_route routes[] = {
-	/* method, path, handler, path schema, query schema, body schema */
-	{ "POST", "/@NAME@", create, NULL, NULL, SCHEMA_@NAME@_create },
-	{ "GET", "/@NAME@", list, NULL, SCHEMA_@NAME@_list, NULL },
-	{ "GET", "/@NAME@/{id}", get, SCHEMA_@NAME@_id, NULL, NULL },
-	{ "PATCH", "/@NAME@/{id}", patch, SCHEMA_@NAME@_id, NULL, SCHEMA_@NAME@_patch },
-	{ "DELETE", "/@NAME@/{id}", delete, SCHEMA_@NAME@_id, NULL, NULL },
-	{ NULL, NULL, NULL, NULL, NULL, NULL }
-};
-
-static const struct fpg_resource resource = {
-	.name = "@NAME@", .routes = routes, .stmts = stmts
-};
-
-int
-main(int argc, char *argv[])
-{
-	return fpg_main(&resource, argc, argv);
-}
-EOF
-
-fill "$tmp/app/${name}_create.json" <<'EOF'
-{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "@NAME@ create",
-  "$comment": "The body of POST /@NAME@. A new field goes in properties (and in required if it must be given), in @NAME@_patch.json, and in the @NAME@_create statement of main.c; see main.c.",
-  "type": "object",
-  "properties": {
-    "name": { "type": "string", "minLength": 1, "maxLength": 200 },
-    "description": { "type": ["string", "null"], "maxLength": 4000 },
-    "data": { "type": "object", "default": {}, "description": "any JSON object, stored as jsonb" }
-  },
-  "required": ["name"],
-  "additionalProperties": false
-}
-EOF
-
-fill "$tmp/app/${name}_patch.json" <<'EOF'
-{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "title": "@NAME@ patch",
-  "description": "JSON merge patch of one of @NAME@: the fields given replace the stored ones; description may be null.",
-  "$comment": "The same fields as @NAME@_create.json, none required, no defaults; each also needs its CASE line in the @NAME@_patch statement of main.c.",
-  "type": "object",
-  "properties": {
-    "name": { "type": "string", "minLength": 1, "maxLength": 200 },
-    "description": { "type": ["string", "null"], "maxLength": 4000 },
-    "data": { "type": "object" }
-  },
-  "minProperties": 1,
-  "additionalProperties": false
-}
-EOF
-
-fill "$tmp/app/${name}_id.json" <<'EOF'
-{
-  "$comment": "The path parameters of /@NAME@/{id}.",
-  "type": "object",
-  "properties": {
-    "id": { "type": "integer", "minimum": 1, "maximum": 9223372036854775807 }
-  },
-  "required": ["id"]
-}
-EOF
-
-fill "$tmp/app/${name}_list.json" <<'EOF'
-{
-  "title": "@NAME@ list query",
-  "$comment": "The query of GET /@NAME@. A new parameter (a filter, a sort) goes here and in @NAME@_page() in @SQLFILE@; unknown parameters are refused.",
-  "type": "object",
-  "properties": {
-    "limit": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 },
-    "after": { "type": "string", "minLength": 1, "maxLength": 512, "description": "cursor from the Link header of the previous page" }
-  },
-  "additionalProperties": false
-}
-EOF
-
-fill "$tmp/sql" <<'EOF'
--- @NUM@: @NAME@, written by deploy/new-resource.sh (apps/@NAME@/).
--- Edit this file freely until it has been applied to a database you
--- keep; after that, change the table in a new migration (ALTER TABLE).
--- A new field: a column here, the same field in @NAME@_json() below,
--- then the schemas and statements in apps/@NAME@/ (see its main.c).
--- The table's name is quoted wherever it appears.
-
-CREATE TABLE "@NAME@" (
-	id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	name		text NOT NULL,
-	description	text,
-	data		jsonb NOT NULL DEFAULT '{}',
-	version		integer NOT NULL DEFAULT 1,	-- the ETag
-	created_at	timestamptz NOT NULL DEFAULT now(),
-	updated_at	timestamptz NOT NULL DEFAULT now()
-);
-
--- The row as the API shows it: PostgreSQL serialises it, so numbers
--- stay exact, timestamps are ISO 8601 and jsonb is embedded as is.
--- version stays inside (it is the ETag header).
-CREATE FUNCTION @NAME@_json(r "@NAME@") RETURNS json
-LANGUAGE sql STABLE AS $$
-	SELECT row_to_json(x) FROM (SELECT r.id, r.name, r.description,
-		r.data, r.created_at, r.updated_at) x
-$$;
-
--- One page of GET /@NAME@, by id.  args is the validated query object
--- (limit, after).  Returns the page as a JSON array and the cursor of
--- the next page, NULL on the last one; the cursor is [id, id] like
--- item_page()'s [sort key, id], decoded by cursor_decode() (sql/002),
--- which answers 422 for one that does not decode.
-CREATE FUNCTION @NAME@_page(args jsonb, OUT body json, OUT next text)
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-	lim	int := coalesce((args->>'limit')::int, 20);
-	aft	bigint := 0;
-BEGIN
-	IF args ? 'after' THEN
-		aft := (cursor_decode(args->>'after')->>1)::bigint;
-	END IF;
-	SELECT coalesce(json_agg(@NAME@_json(p.t) ORDER BY p.n)
-			FILTER (WHERE p.n <= lim), '[]'),
-		max(cursor_encode(jsonb_build_array((p.t).id, (p.t).id)))
-			FILTER (WHERE p.n = lim AND p.total > lim)
-	INTO body, next
-	FROM (SELECT s.t, row_number() OVER (ORDER BY (s.t).id) AS n,
-		count(*) OVER () AS total
-	      FROM (SELECT t FROM "@NAME@" t WHERE t.id > aft
-		    ORDER BY t.id LIMIT lim + 1) s) p;
-END
-$$;
-
--- The responders connect as fastpg_app (sql/001): DML only.
-GRANT SELECT, INSERT, UPDATE, DELETE ON "@NAME@" TO fastpg_app;
-GRANT EXECUTE ON FUNCTION @NAME@_json("@NAME@"), @NAME@_page(jsonb)
-	TO fastpg_app;
-EOF
-sed -i "s|@NUM@|$num|g" "$tmp/sql"
+fill main.c.in "$tmp/app/main.c"
+for t in create patch id list; do
+	fill "$t.json.in" "$tmp/app/${name}_$t.json"
+done
+fill migration.sql.in "$tmp/sql"
 
 mv "$tmp/app" "$top/apps/$name"
 mv "$tmp/sql" "$top/$sqlf"

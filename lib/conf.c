@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,44 @@
 
 #define ENV_LINE_MAX	4096
 #define ENV_FILE_MAX	(256 * 1024)
+
+/*
+ * The configuration, one row per variable: its name, its kind (how the
+ * value is parsed, and the type of the struct fpg_conf field it fills),
+ * its bounds, its default as it would be written in .env, and a line of
+ * help.  Loading, --help, the unit tests and tests/check-conf.sh (which
+ * holds README.md's table and deploy/local.sh's list against --help)
+ * all read it: a new variable is one row here and one field in struct
+ * fpg_conf.  Rows are checked in this order, so the first bad one is
+ * the one named.
+ */
+#define F(field)	offsetof(struct fpg_conf, field)
+const struct fpg_conf_var fpg_conf_vars[] = {
+	{ "DATABASE_URL", FPG_CONF_URL, 0, 0, "postgresql:///fastpg",
+	  F(conninfo), FPG_CONF_EMPTY_UNSET,
+	  "libpq URL or key=value string (postgresql+asyncpg:// too)" },
+	{ "POOL_SIZE", FPG_CONF_INT, 1, 256, "4", F(pool_size), 0,
+	  "worker threads per process, each with one connection" },
+	{ "MAX_OVERFLOW", FPG_CONF_INT, 0, 256, "0", F(max_overflow), 0,
+	  "extra workers, connected on first use, closed after 30 s idle" },
+	{ "STATEMENT_TIMEOUT", FPG_CONF_MS, 0, 86400000, "5s",
+	  F(statement_timeout), 0,
+	  "per statement: 250ms, 5s, 1min or milliseconds; 0: none" },
+	{ "MAX_BODY_SIZE", FPG_CONF_SIZE, 1, 1LL << 30, "1m", F(max_body), 0,
+	  "request body limit: bytes, or 64k, 1m (at most 1 GiB)" },
+	{ "LOG_LEVEL", FPG_CONF_LEVEL, 0, 0, "info", F(log_level), 0,
+	  "error, warn, info (access lines) or debug" },
+	{ "DB_PREPARE", FPG_CONF_BOOL, 0, 1, "true", F(prepare), 0,
+	  "false sends statements unnamed (PgBouncer < 1.21)" },
+	{ "ROOT_PATH", FPG_CONF_PATH, 0, 256, "", F(root_path), 0,
+	  "mount prefix stripped before routing, such as /api" },
+};
+#undef F
+const size_t fpg_conf_nvars =
+    sizeof(fpg_conf_vars) / sizeof(fpg_conf_vars[0]);
+
+/* LOG_LEVEL's values, by FPG_LOG_* number ("warning" is "warn" too). */
+static const char *const levels[] = { "error", "warn", "info", "debug" };
 
 /*
  * Parses a decimal integer in [min, max] with nothing around it.
@@ -139,10 +178,10 @@ load_envfile(const char *path, char *err, size_t errsz)
 
 /*
  * A duration in milliseconds: "5000", "5000ms", "5s", "1min"; 0 means
- * no timeout.  Returns -1 if malformed or above a day.
+ * no timeout.  Returns -1 if malformed or above max milliseconds.
  */
-static long
-parse_ms(const char *s)
+static long long
+parse_ms(const char *s, long long max)
 {
 	char		 num[32];
 	const char	*u = s;
@@ -163,14 +202,17 @@ parse_ms(const char *s)
 		mul = 60000;
 	else
 		return -1;
-	if (fpg_strtonum(num, 0, 86400000LL / mul, &v) == -1)
+	if (fpg_strtonum(num, 0, max / mul, &v) == -1)
 		return -1;
-	return (long)(v * mul);
+	return v * mul;
 }
 
-/* A size in bytes: "1048576", "64k", "1m" (also "KB", "MB"). */
+/*
+ * A size in bytes: "1048576", "64k", "1m" (also "KB", "MB"), from 1 to
+ * max.  Returns -1 if malformed or out of bounds.
+ */
 static long long
-parse_size(const char *s)
+parse_size(const char *s, long long max)
 {
 	char		 num[32];
 	const char	*u = s;
@@ -190,7 +232,7 @@ parse_size(const char *s)
 		mul = 1024 * 1024;
 	else
 		return -1;
-	if (fpg_strtonum(num, 1, (1LL << 30) / mul, &v) == -1)
+	if (fpg_strtonum(num, 1, max / mul, &v) == -1)
 		return -1;
 	return v * mul;
 }
@@ -232,107 +274,136 @@ normalise_url(const char *url)
 }
 
 /*
+ * Parses v as variable cv and stores it into c.  Returns 0, or -1 with
+ * a message in err that starts "NAME:" and never quotes the value (a
+ * DATABASE_URL may hold a password).
+ */
+static int
+conf_set(struct fpg_conf *c, const struct fpg_conf_var *cv, const char *v,
+    char *err, size_t errsz)
+{
+	void		*field = (char *)c + cv->off;
+	long long	 n;
+	char		*s;
+	size_t		 i;
+
+	switch (cv->kind) {
+	case FPG_CONF_URL:
+	case FPG_CONF_PATH:
+		if (cv->kind == FPG_CONF_URL)
+			s = normalise_url(v);
+		else if (*v != '\0' && (v[0] != '/' || strstr(v, "//") ||
+		    v[strlen(v) - 1] == '/' || strlen(v) > (size_t)cv->max)) {
+			snprintf(err, errsz, "%s: expected a path such as "
+			    "/api, without a trailing slash", cv->name);
+			return -1;
+		} else if ((s = strdup(v)) == NULL) {
+			snprintf(err, errsz, "out of memory");
+			return -1;
+		}
+		if (s == NULL) {
+			snprintf(err, errsz, "%s: not a valid PostgreSQL URL "
+			    "or connection string", cv->name);
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = s;
+		return 0;
+	case FPG_CONF_INT:
+		if (fpg_strtonum(v, cv->min, cv->max, &n) == -1) {
+			snprintf(err, errsz, "%s: expected an integer from "
+			    "%lld to %lld", cv->name, cv->min, cv->max);
+			return -1;
+		}
+		*(int *)field = (int)n;
+		return 0;
+	case FPG_CONF_MS:
+		if ((n = parse_ms(v, cv->max)) < cv->min) {
+			snprintf(err, errsz, "%s: expected milliseconds or a "
+			    "duration such as 5s, at most a day", cv->name);
+			return -1;
+		}
+		*(long *)field = (long)n;
+		return 0;
+	case FPG_CONF_SIZE:
+		if ((n = parse_size(v, cv->max)) < cv->min) {
+			snprintf(err, errsz, "%s: expected bytes (%lld to "
+			    "%lld) or a size such as 64k, 1m", cv->name,
+			    cv->min, cv->max);
+			return -1;
+		}
+		*(size_t *)field = (size_t)n;
+		return 0;
+	case FPG_CONF_LEVEL:
+		for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+			if (strcasecmp(v, levels[i]) == 0 ||
+			    (i == FPG_LOG_WARN && strcasecmp(v, "warning") == 0))
+				break;
+		if (i == sizeof(levels) / sizeof(levels[0])) {
+			snprintf(err, errsz, "%s: expected error, warn, info "
+			    "or debug", cv->name);
+			return -1;
+		}
+		*(int *)field = (int)i;
+		return 0;
+	case FPG_CONF_BOOL:
+		if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+			*(int *)field = 1;
+		else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+			*(int *)field = 0;
+		else {
+			snprintf(err, errsz, "%s: expected true or false",
+			    cv->name);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errsz, "%s: unknown kind of variable", cv->name);
+	return -1;
+}
+
+/*
  * Fills c from the environment, after loading envfile (NULL: ".env",
- * or $ENV_FILE).  Returns 0, or -1 with a message naming the variable.
+ * or $ENV_FILE): each variable of the table, or its default when it
+ * is unset.  Returns 0, or -1 with a message naming the variable; the
+ * caller frees c with fpg_conf_free() either way.
  */
 int
 fpg_conf_load(struct fpg_conf *c, const char *envfile, char *err,
     size_t errsz)
 {
-	const char	*v;
-	long long	 n;
+	const struct fpg_conf_var	*cv;
+	const char			*v;
 
 	memset(c, 0, sizeof(*c));
-	c->pool_size = 4;
-	c->max_overflow = 0;
-	c->statement_timeout = 5000;
-	c->max_body = 1024 * 1024;
-	c->log_level = FPG_LOG_INFO;
-	c->prepare = 1;
-
 	if (envfile == NULL && (envfile = getenv("ENV_FILE")) == NULL)
 		envfile = ".env";
 	if (load_envfile(envfile, err, errsz) == -1)
 		return -1;
-
-	if ((v = getenv("DATABASE_URL")) == NULL || *v == '\0')
-		v = "postgresql:///fastpg";
-	if ((c->conninfo = normalise_url(v)) == NULL) {
-		snprintf(err, errsz, "DATABASE_URL: not a valid PostgreSQL "
-		    "URL or connection string");
-		return -1;
-	}
-	if ((v = getenv("POOL_SIZE")) != NULL) {
-		if (fpg_strtonum(v, 1, 256, &n) == -1)
-			goto bad_pool;
-		c->pool_size = (int)n;
-	}
-	if ((v = getenv("MAX_OVERFLOW")) != NULL) {
-		if (fpg_strtonum(v, 0, 256, &n) == -1)
-			goto bad_overflow;
-		c->max_overflow = (int)n;
-	}
-	if ((v = getenv("STATEMENT_TIMEOUT")) != NULL &&
-	    (c->statement_timeout = parse_ms(v)) < 0) {
-		snprintf(err, errsz, "STATEMENT_TIMEOUT: expected milliseconds "
-		    "or a duration such as 5s, at most a day");
-		return -1;
-	}
-	if ((v = getenv("MAX_BODY_SIZE")) != NULL) {
-		long long sz = parse_size(v);
-
-		if (sz < 0) {
-			snprintf(err, errsz, "MAX_BODY_SIZE: expected bytes "
-			    "(1 to 1073741824) or a size such as 64k, 1m");
+	for (cv = fpg_conf_vars; cv < fpg_conf_vars + fpg_conf_nvars; cv++) {
+		if ((v = getenv(cv->name)) == NULL ||
+		    ((cv->flags & FPG_CONF_EMPTY_UNSET) && *v == '\0'))
+			v = cv->def;
+		if (conf_set(c, cv, v, err, errsz) == -1)
 			return -1;
-		}
-		c->max_body = (size_t)sz;
-	}
-	if ((v = getenv("LOG_LEVEL")) != NULL) {
-		static const char *const names[] =
-		    { "error", "warn", "info", "debug" };
-		size_t i;
-
-		for (i = 0; i < 4; i++)
-			if (strcasecmp(v, names[i]) == 0 ||
-			    (i == 1 && strcasecmp(v, "warning") == 0))
-				break;
-		if (i == 4) {
-			snprintf(err, errsz, "LOG_LEVEL: expected error, "
-			    "warn, info or debug");
-			return -1;
-		}
-		c->log_level = (int)i;
-	}
-	if ((v = getenv("DB_PREPARE")) != NULL) {
-		if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
-			c->prepare = 1;
-		else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
-			c->prepare = 0;
-		else {
-			snprintf(err, errsz, "DB_PREPARE: expected true or "
-			    "false");
-			return -1;
-		}
-	}
-	v = getenv("ROOT_PATH");
-	if (v != NULL && *v != '\0' && (v[0] != '/' || strstr(v, "//") ||
-	    v[strlen(v) - 1] == '/' || strlen(v) > 256)) {
-		snprintf(err, errsz, "ROOT_PATH: expected a path such as "
-		    "/api, without a trailing slash");
-		return -1;
-	}
-	if ((c->root_path = strdup(v ? v : "")) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		return -1;
 	}
 	return 0;
-bad_pool:
-	snprintf(err, errsz, "POOL_SIZE: expected an integer from 1 to 256");
-	return -1;
-bad_overflow:
-	snprintf(err, errsz, "MAX_OVERFLOW: expected an integer from 0 to 256");
-	return -1;
+}
+
+/*
+ * Prints the variables with their defaults and help, for --help: one
+ * "  NAME=default" line each (as it would be written in .env), then
+ * the help indented below it.
+ */
+void
+fpg_conf_usage(FILE *f)
+{
+	const struct fpg_conf_var	*cv;
+
+	fputs("Configuration, from the environment, then ./.env (ENV_FILE "
+	    "names another):\n", f);
+	for (cv = fpg_conf_vars; cv < fpg_conf_vars + fpg_conf_nvars; cv++)
+		fprintf(f, "  %s=%s\n      %s\n", cv->name, cv->def, cv->help);
 }
 
 void

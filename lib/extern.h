@@ -51,8 +51,43 @@ struct fpg_conf {
 	int	 prepare;	/* DB_PREPARE: named prepared statements */
 };
 
+/* How a variable's value is parsed, and the type of its field. */
+enum fpg_conf_kind {
+	FPG_CONF_URL,	/* char *: libpq URL or key=value, normalised */
+	FPG_CONF_INT,	/* int: a decimal integer in [min, max] */
+	FPG_CONF_MS,	/* long: milliseconds, or 5s, 1min; [min, max] */
+	FPG_CONF_SIZE,	/* size_t: bytes, or 64k, 1m; [min, max] */
+	FPG_CONF_LEVEL,	/* int: error, warn, info, debug (FPG_LOG_*) */
+	FPG_CONF_BOOL,	/* int: true/1 or false/0 */
+	FPG_CONF_PATH	/* char *: empty, or /a/b of at most max bytes */
+};
+
+#define FPG_CONF_EMPTY_UNSET	0x01	/* an empty value means the default */
+
+/* A row of the configuration table (lib/conf.c). */
+struct fpg_conf_var {
+	const char		*name;
+	enum fpg_conf_kind	 kind;
+	long long		 min, max;
+	const char		*def;	/* the default, parsed as a value is */
+	size_t			 off;	/* of its field in struct fpg_conf */
+	int			 flags;	/* FPG_CONF_EMPTY_UNSET */
+	const char		*help;	/* one line, for --help */
+};
+
+extern const struct fpg_conf_var	fpg_conf_vars[];
+extern const size_t			fpg_conf_nvars;
+
+/*
+ * Fills the struct from the environment after the .env file (envfile,
+ * NULL: $ENV_FILE or ".env"), one table row after the other.  Returns
+ * 0, or -1 with a message in err naming the variable; either way the
+ * caller frees the struct with fpg_conf_free().
+ */
 int	 fpg_conf_load(struct fpg_conf *, const char *envfile,
 	    char *err, size_t errsz);
+/* Prints every variable with its default and help (--help). */
+void	 fpg_conf_usage(FILE *);
 int	 fpg_conf_parse_line(char *line, char **key, char **val);
 void	 fpg_conf_free(struct fpg_conf *);
 int	 fpg_strtonum(const char *, long long min, long long max,

@@ -427,11 +427,9 @@ usage(FILE *f, const char *name)
 	    "fd 0 (spawn-fcgi, web servers), by systemd (LISTEN_FDS), or\n"
 	    "on --listen; as CGI when a web server runs it so.  --check\n"
 	    "reads the configuration and schemas, then exits; --openapi\n"
-	    "prints the OpenAPI 3.1 document (also at /%s/openapi.json).\n"
-	    "Configuration: DATABASE_URL, POOL_SIZE, MAX_OVERFLOW,\n"
-	    "STATEMENT_TIMEOUT, MAX_BODY_SIZE, LOG_LEVEL, ROOT_PATH,\n"
-	    "DB_PREPARE, from the environment and ./.env (ENV_FILE).\n",
+	    "prints the OpenAPI 3.1 document (also at /%s/openapi.json).\n",
 	    name, name, name);
+	fpg_conf_usage(f);
 }
 
 /* Serves exactly one request as CGI (RFC 3875) on stdin/stdout. */

@@ -1,14 +1,5 @@
--- 001: the items table, its API model, and the role the responders use.
-
--- The responders connect as fastpg_app: DML on the API's tables only,
--- never DDL (migrations run as the database owner).
-DO $$
-BEGIN
-	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'fastpg_app') THEN
-		CREATE ROLE fastpg_app LOGIN;
-	END IF;
-END
-$$;
+-- 001: the items table and its API model.  The role the responders
+-- use, fastpg_app, is the library's (000_fastpg).
 
 CREATE TABLE items (
 	id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -31,7 +22,5 @@ LANGUAGE sql STABLE AS $$
 		i.created_at, i.updated_at) x
 $$;
 
-REVOKE ALL ON SCHEMA public FROM PUBLIC;
-GRANT USAGE ON SCHEMA public TO fastpg_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON items TO fastpg_app;
 GRANT EXECUTE ON FUNCTION item_json(items) TO fastpg_app;

@@ -1,5 +1,6 @@
 -- 002: what the items list needs: a version for ETags, full-text
--- search, indexes for every sort and filter, and keyset pagination.
+-- search, indexes for every sort and filter, and keyset pagination
+-- (with the library's cursor_encode() and cursor_decode(), 000_fastpg).
 
 ALTER TABLE items
 	ADD COLUMN version integer NOT NULL DEFAULT 1,
@@ -13,33 +14,6 @@ CREATE INDEX items_attributes_idx ON items USING gin (attributes jsonb_path_ops)
 CREATE INDEX items_name_idx ON items (name, id);
 CREATE INDEX items_price_idx ON items (price, id);
 CREATE INDEX items_created_at_idx ON items (created_at, id);
-
--- Keyset cursors: the last row's sort key and id, as base64url JSON.
--- A cursor that does not decode is the client's error (422), raised
--- as SQLSTATE FP422, which libfastpg answers with this message.
-CREATE FUNCTION cursor_encode(k jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-	SELECT rtrim(translate(encode(convert_to(k::text, 'UTF8'), 'base64'),
-		E'+/\n', '-_'), '=')
-$$;
-
-CREATE FUNCTION cursor_decode(c text) RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE
-	k jsonb;
-BEGIN
-	k := convert_from(decode(rpad(translate(c, '-_', '+/'),
-		(length(c) + 3) / 4 * 4, '='), 'base64'), 'UTF8')::jsonb;
-	IF jsonb_typeof(k) <> 'array' OR jsonb_array_length(k) <> 2 OR
-	    jsonb_typeof(k->1) <> 'number' THEN
-		RAISE EXCEPTION 'invalid';
-	END IF;
-	RETURN k;
-EXCEPTION WHEN OTHERS THEN
-	RAISE EXCEPTION 'Invalid pagination cursor'
-		USING ERRCODE = 'FP422', HINT = 'query.after';
-END
-$$;
 
 -- The item as the API shows it: version and search stay inside.
 CREATE OR REPLACE FUNCTION item_json(i items) RETURNS json
@@ -119,5 +93,4 @@ BEGIN
 END
 $$;
 
-GRANT EXECUTE ON FUNCTION item_page(jsonb), cursor_encode(jsonb),
-	cursor_decode(text) TO fastpg_app;
+GRANT EXECUTE ON FUNCTION item_page(jsonb) TO fastpg_app;

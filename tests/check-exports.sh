@@ -10,15 +10,12 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:?usage: check-exports.sh BUILD}
 so=$build/lib/libfastpg.so
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); }
-fail() { echo "FAIL: $*" >&2; failed=$((failed + 1)); }
+CHECKS_NAME=exports
+CHECKS_QUIET=1
+. "$top/tests/checks.sh"
 
 if [ ! -e "$so" ]; then
-	echo "check-exports: $so not found (run make first)" >&2
-	echo "exports: 0 passed, 1 failed"
-	exit 1
+	fail "$so not found (run make first)"; finish
 fi
 
 tmp=$(mktemp -d)
@@ -30,8 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 # themselves, is not a symbol of the library.
 if ! nm -D --defined-only "$so" >"$tmp/nm" 2>"$tmp/err"; then
 	cat "$tmp/err" >&2
-	echo "exports: 0 passed, 1 failed"
-	exit 1
+	fail "nm -D $so"; finish
 fi
 awk 'NF >= 3 && $2 != "A" { sub(/@.*/, "", $3); print $3 }' "$tmp/nm" |
     sort -u >"$tmp/exported"
@@ -60,5 +56,4 @@ while read -r s; do
 	fi
 done <"$tmp/exported"
 
-echo "exports: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

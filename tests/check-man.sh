@@ -10,19 +10,16 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 man=$top/man
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); }
-fail() { echo "FAIL: $*" >&2; failed=$((failed + 1)); }
+CHECKS_NAME=man
+CHECKS_QUIET=1
+. "$top/tests/checks.sh"
 
 if ! command -v mandoc >/dev/null 2>&1; then
 	if [ "$(id -u)" -eq 0 ]; then
 		sh "$top/deploy/deps.sh" mandoc >&2
 	fi
 	if ! command -v mandoc >/dev/null 2>&1; then
-		echo "check-man: mandoc is missing (apt-get install mandoc)" >&2
-		echo "man: 0 passed, 1 failed"
-		exit 1
+		fail "mandoc is missing (apt-get install mandoc)"; finish
 	fi
 fi
 
@@ -97,5 +94,4 @@ else
 	    "> extra; tests/check-man.sh --links rewrites it)"
 fi
 
-echo "man: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

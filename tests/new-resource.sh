@@ -96,6 +96,19 @@ fi
 if grep -q "applied ${want}_widgets" "$tmp/up.log"; then ok "migration ${want}_widgets applied"
 else fail "migration ${want}_widgets not applied"; fi
 
+# The new resource relies on the library's SQL only, not on the example
+# shop's: its migration applies to a database holding nothing but
+# sql/000_fastpg.sql (the role fastpg_app is the cluster's already).
+mkdir "$tmp/libsql"
+cp sql/migrate.sh sql/000_*.sql "$sqlf" "$tmp/libsql/"
+if psql "postgresql://fastpg@/postgres?host=$stack/pgrun" -Xqc "CREATE DATABASE widgets_alone" &&
+    MIGRATE_URL="postgresql://fastpg@/widgets_alone?host=$stack/pgrun" \
+    sh "$tmp/libsql/migrate.sh" >"$tmp/libsql.log" 2>&1; then
+	ok "${want}_widgets applies on the library's SQL alone"
+else
+	fail "${want}_widgets needs more than the library's SQL"; cat "$tmp/libsql.log" >&2
+fi
+
 # req METHOD PATH [BODY [HEADER...]]: sets $code, $body, $hdrs.
 base=http://127.0.0.1:$port
 req() {

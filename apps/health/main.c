@@ -7,8 +7,9 @@
 #include <fastpg.h>
 
 static const struct fpg_stmt stmts[] = {
-	{ .name = "ping", .sql = "SELECT '{\"status\":\"ok\",\"database\":\"ok\"}'" },
-	{ NULL }
+	{ .name = "ping",
+	  .sql = "SELECT '{\"status\":\"ok\",\"database\":\"ok\"}'" },
+	{ .name = NULL }
 };
 
 static void
@@ -25,11 +26,12 @@ healthz(struct fpg_req *r)
 
 static const struct fpg_route routes[] = {
 	{ .method = "GET", .path = "/healthz", .handler = healthz },
-	{ NULL }
+	{ .method = NULL }
 };
 
-static const struct fpg_resource health = { .name = "health",
-    .routes = routes, .stmts = stmts };
+static const struct fpg_resource health = {
+	.name = "health", .routes = routes, .stmts = stmts
+};
 
 int
 main(int argc, char *argv[])

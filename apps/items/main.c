@@ -7,7 +7,6 @@
  * attributes come back exactly as they were stored, and builds each
  * list page with its keyset cursor.
  */
-
 #include <fastpg.h>
 
 #include "schemas.h"	/* SCHEMA_<name> for each <name>.json here */
@@ -52,8 +51,9 @@ static const struct fpg_stmt stmts[] = {
 	  " SELECT body, etag AS \"ETag\", NULL::int AS status FROM u"
 	  " UNION ALL SELECT '{\"detail\":\"Precondition Failed\"}', NULL, 412"
 	  " FROM items i WHERE i.id = $1 AND NOT EXISTS (SELECT FROM u)" },
-	{ .name = "item_delete", .sql = "DELETE FROM items WHERE id = $1 RETURNING id" },
-	{ NULL }
+	{ .name = "item_delete",
+	  .sql = "DELETE FROM items WHERE id = $1 RETURNING id" },
+	{ .name = NULL }
 };
 
 static void
@@ -103,16 +103,23 @@ delete(struct fpg_req *r)
 }
 
 static const struct fpg_route routes[] = {
-	{ .method = "POST", .path = "/items", .handler = create, .body_schema = SCHEMA_item_create },
-	{ .method = "GET", .path = "/items", .handler = list, .query_schema = SCHEMA_item_list },
-	{ .method = "GET", .path = "/items/{id}", .handler = get, .path_schema = SCHEMA_item_id },
-	{ .method = "PATCH", .path = "/items/{id}", .handler = patch, .path_schema = SCHEMA_item_id, .body_schema = SCHEMA_item_patch },
-	{ .method = "DELETE", .path = "/items/{id}", .handler = delete, .path_schema = SCHEMA_item_id },
-	{ NULL }
+	{ .method = "POST", .path = "/items", .handler = create,
+	  .body_schema = SCHEMA_item_create },
+	{ .method = "GET", .path = "/items", .handler = list,
+	  .query_schema = SCHEMA_item_list },
+	{ .method = "GET", .path = "/items/{id}", .handler = get,
+	  .path_schema = SCHEMA_item_id },
+	{ .method = "PATCH", .path = "/items/{id}", .handler = patch,
+	  .path_schema = SCHEMA_item_id, .body_schema = SCHEMA_item_patch },
+	{ .method = "DELETE", .path = "/items/{id}", .handler = delete,
+	  .path_schema = SCHEMA_item_id },
+	{ .method = NULL }
 };
 
-static const struct fpg_resource items = { .name = "items", .routes = routes,
-    .stmts = stmts, .openapi = SCHEMA_openapi };
+static const struct fpg_resource items = {
+	.name = "items", .routes = routes, .stmts = stmts,
+	.openapi = SCHEMA_openapi
+};
 
 int
 main(int argc, char *argv[])

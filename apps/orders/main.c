@@ -10,11 +10,12 @@
 #include "schemas.h"	/* SCHEMA_<name> for each <name>.json here */
 
 static const struct fpg_stmt stmts[] = {
-	{ .name = "order_create", .sql = "SELECT * FROM order_create($1::jsonb, $2)" },
+	{ .name = "order_create",
+	  .sql = "SELECT * FROM order_create($1::jsonb, $2)" },
 	{ .name = "order_get", .sql = "SELECT order_json($1)" },
 	{ .name = "order_list", .sql = "SELECT * FROM order_page($1::jsonb)" },
 	{ .name = "order_cancel", .sql = "SELECT * FROM order_cancel($1)" },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static void
@@ -49,15 +50,21 @@ cancel(struct fpg_req *r)
 }
 
 static const struct fpg_route routes[] = {
-	{ .method = "POST", .path = "/orders", .handler = create, .body_schema = SCHEMA_order_create },
-	{ .method = "GET", .path = "/orders", .handler = list, .query_schema = SCHEMA_order_list },
-	{ .method = "GET", .path = "/orders/{id}", .handler = get, .path_schema = SCHEMA_order_id },
-	{ .method = "POST", .path = "/orders/{id}/cancel", .handler = cancel, .path_schema = SCHEMA_order_id },
-	{ NULL }
+	{ .method = "POST", .path = "/orders", .handler = create,
+	  .body_schema = SCHEMA_order_create },
+	{ .method = "GET", .path = "/orders", .handler = list,
+	  .query_schema = SCHEMA_order_list },
+	{ .method = "GET", .path = "/orders/{id}", .handler = get,
+	  .path_schema = SCHEMA_order_id },
+	{ .method = "POST", .path = "/orders/{id}/cancel", .handler = cancel,
+	  .path_schema = SCHEMA_order_id },
+	{ .method = NULL }
 };
 
-static const struct fpg_resource orders = { .name = "orders", .routes = routes,
-    .stmts = stmts, .openapi = SCHEMA_openapi };
+static const struct fpg_resource orders = {
+	.name = "orders", .routes = routes, .stmts = stmts,
+	.openapi = SCHEMA_openapi
+};
 
 int
 main(int argc, char *argv[])

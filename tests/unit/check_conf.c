@@ -15,11 +15,6 @@
 
 #include "extern.h"
 
-static const char *const vars[] = {
-	"DATABASE_URL", "POOL_SIZE", "MAX_OVERFLOW", "STATEMENT_TIMEOUT",
-	"MAX_BODY_SIZE", "LOG_LEVEL", "DB_PREPARE", "ROOT_PATH", "ENV_FILE",
-};
-
 static char	 dir[64];
 static char	 envpath[128];
 
@@ -28,8 +23,9 @@ setup(void)
 {
 	size_t	 i;
 
-	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-		unsetenv(vars[i]);
+	for (i = 0; i < fpg_conf_nvars; i++)
+		unsetenv(fpg_conf_vars[i].name);
+	unsetenv("ENV_FILE");
 	snprintf(dir, sizeof(dir), "/tmp/fpgconf.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(envpath, sizeof(envpath), "%s/.env", dir);
@@ -457,6 +453,154 @@ START_TEST(t_good_values)
 }
 END_TEST
 
+/* Asserts that two loaded configurations are the same, field by field. */
+static void
+same_conf(const struct fpg_conf *a, const struct fpg_conf *b,
+    const char *what)
+{
+	ck_assert_msg(strcmp(a->conninfo, b->conninfo) == 0 &&
+	    strcmp(a->root_path, b->root_path) == 0 &&
+	    a->pool_size == b->pool_size &&
+	    a->max_overflow == b->max_overflow &&
+	    a->statement_timeout == b->statement_timeout &&
+	    a->max_body == b->max_body && a->log_level == b->log_level &&
+	    a->prepare == b->prepare, "%s: not the defaults", what);
+}
+
+/* The table: names are unique and well formed, every row has help. */
+START_TEST(t_table_rows)
+{
+	size_t	 i, j;
+
+	ck_assert_uint_gt(fpg_conf_nvars, 0);
+	for (i = 0; i < fpg_conf_nvars; i++) {
+		const struct fpg_conf_var *cv = &fpg_conf_vars[i];
+
+		ck_assert_msg(cv->name != NULL && cv->name[0] != '\0' &&
+		    strspn(cv->name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+		    strlen(cv->name), "row %zu: name", i);
+		ck_assert_msg(cv->def != NULL, "%s: no default", cv->name);
+		ck_assert_msg(cv->help != NULL && cv->help[0] != '\0' &&
+		    strchr(cv->help, '\n') == NULL, "%s: help", cv->name);
+		ck_assert_msg(cv->off < sizeof(struct fpg_conf), "%s: field",
+		    cv->name);
+		ck_assert_msg(cv->min <= cv->max, "%s: bounds", cv->name);
+		for (j = 0; j < i; j++)
+			ck_assert_msg(strcmp(cv->name, fpg_conf_vars[j].name),
+			    "%s: twice", cv->name);
+	}
+}
+END_TEST
+
+/*
+ * Every row's default loads, and set explicitly it gives the same
+ * configuration as leaving the variable unset.
+ */
+START_TEST(t_table_defaults)
+{
+	struct fpg_conf	 def, c;
+	char		 err[256];
+	size_t		 i;
+
+	ck_assert_int_eq(load(&def, err, sizeof(err)), 0);
+	for (i = 0; i < fpg_conf_nvars; i++) {
+		const struct fpg_conf_var *cv = &fpg_conf_vars[i];
+
+		setenv(cv->name, cv->def, 1);
+		ck_assert_msg(load(&c, err, sizeof(err)) == 0,
+		    "%s=%s: %s", cv->name, cv->def, err);
+		same_conf(&c, &def, cv->name);
+		fpg_conf_free(&c);
+		unsetenv(cv->name);
+	}
+	fpg_conf_free(&def);
+}
+END_TEST
+
+/* Sets name to the decimal v. */
+static void
+setnum(const char *name, long long v)
+{
+	char	 s[32];
+
+	snprintf(s, sizeof(s), "%lld", v);
+	setenv(name, s, 1);
+}
+
+/*
+ * The bounds of the numeric rows hold: min and max load into their
+ * field, one past either end fails naming the variable.  A value no
+ * kind accepts fails naming it too, for every row.
+ */
+START_TEST(t_table_bounds)
+{
+	struct fpg_conf	 c;
+	char		 err[256];
+	size_t		 i;
+
+	for (i = 0; i < fpg_conf_nvars; i++) {
+		const struct fpg_conf_var *cv = &fpg_conf_vars[i];
+		const void	*field = (const char *)&c + cv->off;
+		long long	 got, b[2] = { cv->min, cv->max };
+		size_t		 k;
+
+		setenv(cv->name, "no such value!", 1);
+		fails_naming(cv->name);
+		unsetenv(cv->name);
+		if (cv->kind != FPG_CONF_INT && cv->kind != FPG_CONF_MS &&
+		    cv->kind != FPG_CONF_SIZE)
+			continue;
+		for (k = 0; k < 2; k++) {
+			setnum(cv->name, b[k]);
+			ck_assert_msg(load(&c, err, sizeof(err)) == 0,
+			    "%s=%lld: %s", cv->name, b[k], err);
+			if (cv->kind == FPG_CONF_INT)
+				got = *(const int *)field;
+			else if (cv->kind == FPG_CONF_MS)
+				got = *(const long *)field;
+			else
+				got = (long long)*(const size_t *)field;
+			ck_assert_msg(got == b[k], "%s=%lld: loaded %lld",
+			    cv->name, b[k], got);
+			fpg_conf_free(&c);
+		}
+		setnum(cv->name, cv->min - 1);
+		fails_naming(cv->name);
+		setnum(cv->name, cv->max + 1);
+		fails_naming(cv->name);
+		unsetenv(cv->name);
+	}
+}
+END_TEST
+
+/* --help lists every row as "  NAME=default", its help below. */
+START_TEST(t_table_usage)
+{
+	char	*text = NULL, line[512];
+	size_t	 len = 0, i, n = 0;
+	FILE	*f;
+	const char *p;
+
+	ck_assert_ptr_nonnull(f = open_memstream(&text, &len));
+	fpg_conf_usage(f);
+	ck_assert_int_eq(fclose(f), 0);
+	for (i = 0; i < fpg_conf_nvars; i++) {
+		const struct fpg_conf_var *cv = &fpg_conf_vars[i];
+
+		snprintf(line, sizeof(line), "\n  %s=%s\n      %s\n",
+		    cv->name, cv->def, cv->help);
+		ck_assert_msg(strstr(text, line) != NULL,
+		    "--help lacks %s:\n%s", cv->name, text);
+	}
+	/* And nothing else of that form. */
+	for (p = text; (p = strstr(p, "\n  ")) != NULL; p++)
+		if (p[3] != ' ')
+			n++;
+	ck_assert_uint_eq(n, fpg_conf_nvars);
+	free(text);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -483,6 +627,10 @@ conf_suite(void)
 	tcase_add_test(tc, t_sizes);
 	tcase_add_test(tc, t_durations);
 	tcase_add_test(tc, t_good_values);
+	tcase_add_test(tc, t_table_rows);
+	tcase_add_test(tc, t_table_defaults);
+	tcase_add_test(tc, t_table_bounds);
+	tcase_add_test(tc, t_table_usage);
 	suite_add_tcase(s, tc);
 	return s;
 }
