@@ -100,11 +100,12 @@ $(BUILD)/tests/check_%: tests/unit/check_%.c $(LIB_A) $(wildcard lib/*.h)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-field-initializers -o $@ $< $(SANLD) \
 	    $(LIB_A) $(LDLIBS_LIB) $$(pkg-config --libs check)
 
-# Integration tests: one binary per tests/integration/check_*.c.
-$(BUILD)/tests/it_%: tests/integration/check_%.c tests/integration/util.c tests/integration/util.h
+# Integration tests: one binary per tests/integration/check_*.c.  They
+# link the static library too, for the few that drive its private API.
+$(BUILD)/tests/it_%: tests/integration/check_%.c tests/integration/util.c tests/integration/util.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -I tests/integration -o $@ $< tests/integration/util.c \
-	    $(SANLD) -ljansson -lpq -lcurl $$(pkg-config --libs check)
+	    $(SANLD) $(LIB_A) $(LDLIBS_LIB) -ljansson -lpq -lcurl $$(pkg-config --libs check)
 
 itest-bins: $(ITEST_BINS)
 

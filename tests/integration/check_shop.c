@@ -269,6 +269,7 @@ START_TEST(etag_and_conditional)
 }
 END_TEST
 
+
 struct race {
 	const char	*method, *path, *body;
 	const char	*hdrs[3];
@@ -347,6 +348,64 @@ count_orders(void)
 {
 	return db_long("SELECT count(*) FROM orders");
 }
+
+/*
+ * Preconditions the library cannot read, or that do not hold, write
+ * nothing (issue 12): If-Match compares strongly (W/ never matches), a
+ * list matches any of its tags, "*" on a missing item is 412, and a
+ * malformed If-Match is 412.  An Idempotency-Key with a control byte is
+ * 400 (the web server's own or the library's), never a second order.
+ */
+START_TEST(preconditions_unreadable_or_false)
+{
+	static const char *const never[] = { "If-Match: W/\"1\"",
+	    "If-Match: \"1", "If-Match: *junk", "If-Match: 1",
+	    "If-Match: \"1\" \"2\"", NULL };
+	char		 path[64], body[256], key[128];
+	const char	*h[2] = { NULL, NULL };
+	struct resp	 r;
+	long		 id, before;
+	size_t		 i;
+
+	set_tag();
+	id = item("pre", "Pre", "3.00", 4, NULL);
+	snprintf(path, sizeof(path), "/items/%ld", id);
+	for (i = 0; never[i]; i++) {
+		h[0] = never[i];
+		r = http("PATCH", path, "{\"stock\":9}", 11, h);
+		ck_assert_msg(r.status == 412, "%s: %ld", never[i], r.status);
+		resp_free(&r);
+		ck_assert_int_eq(stock_of(id), 4);
+	}
+	/* a list: any strong tag that names the version */
+	h[0] = "If-Match: \"77\", W/\"1\", \"1\"";
+	r = http("PATCH", path, "{\"stock\":6}", 11, h);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	resp_free(&r);
+	ck_assert_int_eq(stock_of(id), 6);
+	/* "*": any current version; a missing item is 412, not 404 */
+	h[0] = "If-Match: *";
+	r = http("PATCH", path, "{\"stock\":7}", 11, h);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	r = http("PATCH", "/items/999999999", "{\"stock\":1}", 11, h);
+	ck_assert_int_eq(r.status, 412);
+	resp_free(&r);
+	/* a key the library cannot read never counts as not sent */
+	snprintf(body, sizeof(body), "{\"customer_email\":\"p@example.com\","
+	    "\"lines\":[{\"item_id\":%ld,\"quantity\":1}]}", id);
+	snprintf(key, sizeof(key), "Idempotency-Key: %s-\001x", tag);
+	h[0] = key;
+	before = count_orders();
+	for (i = 0; i < 2; i++) {
+		r = http("POST", "/orders", body, strlen(body), h);
+		ck_assert_msg(r.status == 400, "%ld %s", r.status, r.body);
+		resp_free(&r);
+	}
+	ck_assert_int_eq(count_orders(), before);
+	ck_assert_int_eq(stock_of(id), 7);
+}
+END_TEST
 
 START_TEST(order_takes_stock_exactly)
 {
@@ -612,6 +671,7 @@ suite(void)
 	tcase_add_test(t, internal_columns_hidden);
 	tcase_add_test(t, etag_and_conditional);
 	tcase_add_test(t, patch_race_one_wins);
+	tcase_add_test(t, preconditions_unreadable_or_false);
 	suite_add_tcase(s, t);
 	t = tcase_create("orders");
 	tcase_set_timeout(t, 60);
