@@ -33,7 +33,7 @@ awk 'NF >= 3 && $2 != "A" { sub(/@.*/, "", $3); print $3 }' "$tmp/nm" |
     sort -u >"$tmp/exported"
 
 # Functions the header declares, comments dropped first.
-perl -0777 -pe 's{/\*.*?\*/}{}gs' "$top/lib/fastpg.h" |
+perl -0777 -pe 's{/\*.*?\*/}{}gs' "$top/lib/fastpg.h" | grep -v '^typedef' |
     grep -o 'fpg_[a-z0-9_]*[[:space:]]*(' | sed 's/[[:space:]]*($//' |
     sort -u >"$tmp/declared"
 if [ ! -s "$tmp/declared" ]; then
