@@ -53,6 +53,7 @@ struct conn {
 	FCGX_Request	 fr;
 	struct conn	*next;		/* free list */
 	int		 state;		/* enum conn_state, atomic */
+	int		 last;		/* the web server half-closed it */
 };
 
 struct worker {
@@ -102,6 +103,7 @@ conn_get(struct worker *w)
 	if (c != NULL) {
 		FCGX_InitRequest(&c->fr, lfd, 0);
 		c->state = C_BUSY;
+		c->last = 0;
 		__atomic_add_fetch(&nlive, 1, __ATOMIC_RELAXED);
 	}
 	return c;
@@ -251,9 +253,24 @@ serve_conn(struct worker *w, struct conn *c)
 	r.fr = &c->fr;
 	r.db = &w->db;
 	fpg_req_handle(&r);
+	if (c->last)
+		c->fr.keepConnection = 0;	/* served what was sent */
 	if (finish(&c->fr) && conn_arm(c) == 0)
 		return;
 	conn_put(w, c);
+}
+
+/*
+ * Whether a kept connection the web server half-closed still holds
+ * bytes to read: a request sent just before the close is served, not
+ * lost.
+ */
+static int
+pending(const struct conn *c)
+{
+	char	 b;
+
+	return recv(c->fr.ipcFd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
 /* A worker whose database connection is lost and not yet back. */
@@ -339,13 +356,15 @@ work(void *arg)
 			}
 		} else if (!conn_take(c = ev.data.ptr))
 			continue;
-		else if (ev.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-			/* The web server closed it (it never half-closes
-			 * after sending a request): no need to linger. */
+		else if (ev.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR) &&
+		    !pending(c)) {
+			/* The web server closed it with nothing unread:
+			 * no need to linger. */
 			FCGX_Detach(&c->fr);
 			conn_put(w, c);
 			continue;
-		}
+		} else if (ev.events & (EPOLLRDHUP | EPOLLHUP))
+			c->last = 1;	/* a request, then its end */
 		serve_conn(w, c);
 	}
 	if (was_broken)
@@ -476,7 +495,15 @@ serve_fcgi(int fd)
 {
 	struct worker		*ws;
 	pthread_attr_t		 attr;
+	sigset_t		 stopsigs, old;
 	int			 i, n, started = 0;
+
+	sigemptyset(&stopsigs);
+	sigaddset(&stopsigs, SIGTERM);
+	sigaddset(&stopsigs, SIGINT);
+	sigaddset(&stopsigs, SIGUSR1);
+	sigaddset(&stopsigs, SIGHUP);
+	sigaddset(&stopsigs, SIGPIPE);
 
 	lfd = fd;
 	n = nworkers = app.conf.pool_size + app.conf.max_overflow;
@@ -493,6 +520,13 @@ serve_fcgi(int fd)
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, STACK_SIZE);
+	/*
+	 * The workers never take a signal: libfcgi's reads and writes do
+	 * not restart after EINTR, so a stop signal landing on a worker
+	 * could fail the request it is serving.  They inherit this mask;
+	 * the main thread, waiting in pthread_join, takes them all.
+	 */
+	pthread_sigmask(SIG_BLOCK, &stopsigs, &old);
 	for (i = 0; i < n; i++) {
 		fpg_db_init(&ws[i].db, &app.dbconf, app.res->stmts,
 		    app.res->name, i >= app.conf.pool_size);
@@ -505,6 +539,7 @@ serve_fcgi(int fd)
 		started++;
 	}
 	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	fpg_log(FPG_LOG_INFO, "serving with %d workers (%d overflow)",
 	    started, app.conf.max_overflow);
 	for (i = 0; i < started; i++)
@@ -588,6 +623,7 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 	/* Ours before FCGX_Init, which takes TERM only if it is default. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
