@@ -14,7 +14,9 @@
 # (processes per resource, 2), --body-max SIZE (the web server's body
 # limit, 1m), --docs DIR (nginx only: the API docs that deploy/docs.sh
 # built, served at /openapi.json and /docs/; default: docs/ beside the
-# --bin folder, when there is one), --server S, one of:
+# --bin folder, when there is one), --demo (load sql/demo.sql into the
+# database when this creates it: make run does, the tests do not),
+# --server S, one of:
 #   nginx             nginx; responders under spawn-fcgi + multiwatch
 #   apache-proxy      Apache mod_proxy_fcgi; spawn-fcgi + multiwatch
 #   apache-fcgid      Apache mod_fcgid spawns the responders
@@ -63,10 +65,18 @@ pg_up() {
 	# Unix socket only, inside DIR: nothing listens on the network.
 	bash "$top/deploy/local.sh" pg-start "$dir" || die "PostgreSQL did not start, see $dir/log/postgresql.log"
 	local admin="postgresql://fastpg@/postgres?host=$dir/pgrun"
+	local fresh=0
 	if [ -z "$(psql "$admin" -XAtc "SELECT 1 FROM pg_database WHERE datname = 'fastpg'")" ]; then
 		psql "$admin" -Xqc "CREATE DATABASE fastpg" >/dev/null
+		fresh=1
 	fi
 	MIGRATE_URL="postgresql://fastpg@/fastpg?host=$dir/pgrun" sh "$top/sql/migrate.sh" >&2
+	# --demo: sql/demo.sql into a database just made, never again.
+	if [ "$fresh" = 1 ] && [ "$demo" = 1 ]; then
+		psql "postgresql://fastpg@/fastpg?host=$dir/pgrun" -Xq -v ON_ERROR_STOP=1 \
+		    -f "$top/sql/demo.sql" >/dev/null || die "sql/demo.sql failed"
+		log "demo data loaded (sql/demo.sql)"
+	fi
 }
 
 # The resources: binaries in $1 that have an apps/<name>/main.c.
@@ -319,6 +329,7 @@ lighttpd_up() {
 up() {
 	local dir=$1; shift
 	local port=8080 bin="$top/build/bin" procs=2 bodymax=1m server=nginx docs=
+	demo=0
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--port) port=$2; shift 2;;
@@ -327,6 +338,7 @@ up() {
 		--body-max) bodymax=$2; shift 2;;
 		--server) server=$2; shift 2;;
 		--docs) docs=$2; shift 2;;
+		--demo) demo=1; shift;;
 		*) die "up: unknown option $1";;
 		esac
 	done
@@ -419,7 +431,7 @@ run)
 	dir="$top/var"
 	down "$dir"
 	trap 'echo; log "stopping"; down "$dir"; exit 0' INT TERM
-	up "$dir" --port "${PORT:-8080}"
+	up "$dir" --port "${PORT:-8080}" --demo
 	if [ -s "$top/build/docs/index.html" ]; then
 		docs_msg="http://127.0.0.1:${PORT:-8080}/docs/  (OpenAPI: /openapi.json)"
 	else

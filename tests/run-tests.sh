@@ -8,8 +8,9 @@
 # bin-path, plain CGI under lighttpd; SERVERS="nginx cgi" picks some),
 # each against its own stack in a temp folder: a PostgreSQL cluster, the
 # responders, the web server on a free port (deploy/local.sh), stopped
-# again however the tests end.  The load tests (tests/integration/*.sh:
-# rolling redeploy, SIGKILL) run in the nginx pass.
+# again however the tests end.  The shell tests (tests/integration/*.sh:
+# rolling redeploy, SIGKILL, 2,000 concurrent clients, nginx's request
+# ids and error pages) run in the nginx pass.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$top/${1:?usage: run-tests.sh BUILD [unit|integration|all]}" && pwd)
@@ -129,8 +130,9 @@ serve_pass() {
 			count "$out" "$server: ${t##*/}"
 			rm -f "$out"
 		done
-		# Load tests (wrk), through nginx: a rolling redeploy of one
-		# resource, and a responder killed with SIGKILL.
+		# Shell tests, through nginx: a rolling redeploy of one
+		# resource, a responder killed with SIGKILL (wrk), wrk -c 2000
+		# (c2000.sh), request ids on nginx's own answers.
 		if [ "$server" = nginx ]; then
 			for t in "$top"/tests/integration/*.sh; do
 				case ${t##*/} in wrkparse.sh) continue;; esac

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -228,6 +229,97 @@ START_TEST(sigterm_finishes_in_flight)
 }
 END_TEST
 
+/*
+ * systemd socket activation, as systemd-socket-activate(1) does it (no
+ * running systemd needed): it binds the socket, sets LISTEN_FDS=1 and
+ * LISTEN_PID and execs the responder with the socket on fd 3 and
+ * nothing on fd 0 -- so a responder that did not take fd 3 would exit
+ * at once (no socket, not CGI).  It answers, then SIGTERM stops it
+ * cleanly (exit 0) within a few seconds.
+ */
+START_TEST(systemd_socket_activation)
+{
+	const char	*env[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
+	    "LSAN_OPTIONS" };
+	struct call	 list = { "/items?limit=1", NULL, 0 };
+	struct call	 missing = { "/no/such/path", NULL, 0 };
+	char		 dburl[512], *argv[32];
+	pid_t		 pid;
+	int		 i, n, ok = 0, st, waited;
+
+	snprintf(sockpath, sizeof(sockpath), "%s/run/activate-%d.sock",
+	    getenv("STACK_DIR"), (int)getpid());
+	unlink(sockpath);
+	snprintf(dburl, sizeof(dburl), "DATABASE_URL=%s", getenv("APP_DB_URL"));
+	if ((pid = fork()) == 0) {
+		char bin[512], *envs[3], sa[] = "systemd-socket-activate",
+		    l[] = "-l", e[] = "-E", pool[] = "POOL_SIZE=2",
+		    level[] = "LOG_LEVEL=error";
+
+		snprintf(bin, sizeof(bin), "%s/items", getenv("BIN_DIR"));
+		n = 0;
+		argv[n++] = sa;
+		argv[n++] = l;
+		argv[n++] = sockpath;
+		/* It hands on only the environment it is told to. */
+		argv[n++] = e;
+		argv[n++] = dburl;
+		argv[n++] = e;
+		argv[n++] = pool;
+		argv[n++] = e;
+		argv[n++] = level;
+		for (i = 0; i < 3; i++)
+			if (getenv(env[i]) != NULL) {
+				envs[i] = malloc(strlen(env[i]) +
+				    strlen(getenv(env[i])) + 2);
+				sprintf(envs[i], "%s=%s", env[i], getenv(env[i]));
+				argv[n++] = e;
+				argv[n++] = envs[i];
+			}
+		argv[n++] = bin;
+		argv[n] = NULL;
+		/* No socket on fd 0: it must come through fd 3.  (fd 0
+		 * stays open, else the listening socket would take it.) */
+		if ((i = open("/dev/null", O_RDONLY)) > 0) {
+			dup2(i, 0);
+			close(i);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	for (i = 0; i < 100 && access(sockpath, F_OK) != 0; i++)
+		usleep(50000);
+	ck_assert_msg(access(sockpath, F_OK) == 0,
+	    "systemd-socket-activate made no socket (installed? deps.sh)");
+	for (i = 0; i < 20; i++) {
+		caller(&list);
+		if (list.status == 200)
+			ok++;
+	}
+	ck_assert_msg(ok == 20, "%d of 20 GET /items answered 200 (last %d)",
+	    ok, list.status);
+	caller(&missing);
+	ck_assert_int_eq(missing.status, 404);
+	ck_assert_int_eq(waitpid(pid, &st, WNOHANG), 0);	/* alive */
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	for (waited = 0; waited < 50; waited++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+		usleep(100000);
+	}
+	if (waited == 50) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	ck_assert_msg(waited < 50, "still running 5 s after SIGTERM");
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 0);
+	fprintf(stderr, "signals: socket activation: 20 GETs 200, 404, "
+	    "exit 0 %d ms after SIGTERM\n", waited * 100);
+	unlink(sockpath);
+}
+END_TEST
+
 /* More threads than connections: some requests get 503, none crash. */
 START_TEST(more_threads_than_connections)
 {
@@ -271,6 +363,7 @@ suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, sigterm_finishes_in_flight);
 	tcase_add_test(t, more_threads_than_connections);
+	tcase_add_test(t, systemd_socket_activation);
 	suite_add_tcase(s, t);
 	return s;
 }
