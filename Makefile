@@ -24,8 +24,10 @@ LDLIBS_LIB = -lfcgi -lpq -ljansson -lpcre2-8 -lpthread
 SANLD	= $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 RPATH	= -Wl,-rpath,'$$ORIGIN/../lib'
 
-LIB_SRCS := $(filter-out lib/fastpg-%.c,$(wildcard lib/*.c))
+# The library: lib/*.c and the JSON Schema validator in lib/schema/.
+LIB_SRCS := $(filter-out lib/fastpg-%.c,$(wildcard lib/*.c)) $(wildcard lib/schema/*.c)
 LIB_OBJS := $(LIB_SRCS:lib/%.c=$(BUILD)/obj/lib/%.o)
+LIB_HDRS := $(wildcard lib/*.h lib/schema/*.h)
 APPS	:= $(notdir $(wildcard apps/*))
 APP_BINS := $(APPS:%=$(BUILD)/bin/%)
 TOOLS	:= $(BUILD)/bin/fastpg-validate $(BUILD)/bin/fastpg-openapi
@@ -48,7 +50,7 @@ all: $(LIB_SO) $(LIB_A) $(APP_BINS) $(TOOLS)
 deps:
 	@sh deploy/deps.sh
 
-$(BUILD)/obj/lib/%.o: lib/%.c $(wildcard lib/*.h)
+$(BUILD)/obj/lib/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -94,7 +96,7 @@ openapi: all
 	@echo "openapi: $(BUILD)/openapi.json"
 
 # Unit tests link the static library so they can reach private functions.
-$(BUILD)/tests/check_%: tests/unit/check_%.c $(LIB_A) $(wildcard lib/*.h)
+$(BUILD)/tests/check_%: tests/unit/check_%.c $(LIB_A) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(SANLD) $(LIB_A) $(LDLIBS_LIB) $$(pkg-config --libs check)
 

@@ -14,7 +14,7 @@
 #include <check.h>
 
 #include "fastpg.h"
-#include "schema_int.h"
+#include "schema/schema_int.h"
 
 /* 10^n for small n. */
 static unsigned long long

@@ -1,10 +1,10 @@
 /*
- * schema_compile.c -- fpg_schema_new() and fpg_schema_free(): JSON
+ * compile.c -- fpg_schema_new() and fpg_schema_free(): JSON
  * Schema text (a draft 2020-12 subset) compiled into a tree of struct
  * node that fpg_schema_validate() walks many times.
  *
  * Every keyword value is checked and converted at compile time
- * (schema_keyword.c), so validation looks nothing up by name: bounds become numbers (and the text Python
+ * (keyword.c), so validation looks nothing up by name: bounds become numbers (and the text Python
  * would print for them), patterns are compiled (and JIT-compiled) by
  * pcre2, multipleOf gets its decimal form, "properties" a hash table,
  * each required name the index of its property, and every $ref the
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "extern.h"
+#include "url.h"
 #include "schema_int.h"
 
 /*
