@@ -25,7 +25,7 @@ SANLD	= $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 RPATH	= -Wl,-rpath,'$$ORIGIN/../lib'
 
 # The library: lib/*.c and the JSON Schema validator in lib/schema/.
-LIB_SRCS := $(filter-out lib/fastpg-%.c,$(wildcard lib/*.c)) $(wildcard lib/schema/*.c)
+LIB_SRCS := $(wildcard lib/*.c lib/schema/*.c)
 LIB_OBJS := $(LIB_SRCS:lib/%.c=$(BUILD)/obj/lib/%.o)
 LIB_HDRS := $(wildcard lib/*.h lib/schema/*.h)
 APPS	:= $(notdir $(wildcard apps/*))
@@ -71,20 +71,20 @@ $(LIB_A): $(LIB_OBJS)
 
 # A resource's schemas (apps/<name>/*.json) become C strings: one binary is
 # a whole deploy.  schemas.h defines SCHEMA_<file> for each file.
-$(BUILD)/gen/%/schemas.h: $$(wildcard apps/%/*.json) lib/embed.sh
+$(BUILD)/gen/%/schemas.h: $$(wildcard apps/%/*.json) tools/embed.sh
 	@mkdir -p $(@D)
-	sh lib/embed.sh $@ $(wildcard apps/$*/*.json)
+	sh tools/embed.sh $@ $(wildcard apps/$*/*.json)
 
 $(BUILD)/bin/%: apps/%/main.c $(BUILD)/gen/%/schemas.h $(LIB_SO) lib/fastpg.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIE -I $(BUILD)/gen/$* -o $@ $< -pie -Wl,-z,relro,-z,now \
 	    $(SANLD) -L$(BUILD)/lib -lfastpg -ljansson -lpq $(RPATH)
 
-$(BUILD)/bin/fastpg-validate: lib/fastpg-validate.c $(LIB_SO) lib/fastpg.h
+$(BUILD)/bin/fastpg-validate: tools/fastpg-validate.c $(LIB_SO) lib/fastpg.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIE -o $@ $< -pie $(SANLD) -L$(BUILD)/lib -lfastpg -ljansson -lpq $(RPATH)
 
-$(BUILD)/bin/fastpg-openapi: lib/fastpg-openapi.c
+$(BUILD)/bin/fastpg-openapi: tools/fastpg-openapi.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIE -o $@ $< -pie $(SANLD) -ljansson
 

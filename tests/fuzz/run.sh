@@ -46,15 +46,15 @@ LIBS="-lfcgi -lpq -ljansson -lpcre2-8 -lpthread"
 # The items resource's own schemas, as its binary embeds them: the
 # harnesses validate against the real files, never a copy.
 mkdir -p "$out/gen" || exit 1
-sh lib/embed.sh "$out/gen/schemas.h" apps/items/*.json || exit 1
+sh tools/embed.sh "$out/gen/schemas.h" apps/items/*.json || exit 1
 CFLAGS="$CFLAGS -I $out/gen"
 
 # The library once, instrumented for coverage but without a main.
 mkdir -p "$out/obj" || exit 1
 objs=
-for src in lib/*.c; do
-	case $src in lib/fastpg-*.c) continue;; esac	# tools: main()
-	obj=$out/obj/$(basename "$src" .c).o
+for src in lib/*.c lib/schema/*.c; do
+	obj=$out/obj/${src#lib/}; obj=${obj%.c}.o
+	mkdir -p "${obj%/*}"
 	if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] ||
 	    [ -n "$(find lib -name '*.h' -newer "$obj")" ]; then
 		# shellcheck disable=SC2086
