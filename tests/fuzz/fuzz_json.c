@@ -4,7 +4,7 @@
  * duplicate keys refused, integers past int64 parsed again as reals)
  * and validated against the items create schema (a copy of
  * apps/items/item_create.json) with the usual error cap and a cap of
- * one (lib/schema/*.c).
+ * one (lib/schema/).
  *
  * Checked: the error count and cap; each error has Pydantic's shape
  * (type, loc starting with "body", msg) and the whole 422 list

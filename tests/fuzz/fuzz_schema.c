@@ -1,6 +1,6 @@
 /*
  * fuzz_schema.c -- libFuzzer harness for the JSON Schema compiler and
- * validator (lib/schema/*.c).
+ * validator (lib/schema/).
  *
  * Input: SCHEMA NUL INSTANCE.  The schema text is compiled; when it
  * compiles, the instance (parsed as the library parses bodies) is

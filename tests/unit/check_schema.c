@@ -1,5 +1,5 @@
 /*
- * check_schema.c -- unit tests for lib/schema/*.c: the JSON Schema
+ * check_schema.c -- unit tests for lib/schema/: the JSON Schema
  * compiler, the validator and its Pydantic-shaped errors.  Links the
  * static library, so it also reaches the private multipleOf helpers
  * (schema_int.h) to compare the fast path with the general one.
