@@ -335,7 +335,7 @@ fpg_schema_new(const char *text, size_t len, char *err, size_t errsz)
 	struct comp		 c;
 	json_error_t		 je;
 	const json_t		*target;
-	size_t			 i, flags;
+	size_t			 i;
 
 	if (err != NULL && errsz > 0)
 		err[0] = '\0';
@@ -348,13 +348,8 @@ fpg_schema_new(const char *text, size_t len, char *err, size_t errsz)
 		return fpg_schema_cerr(&c, "out of memory");
 	c.s = s;
 
-	flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL;
-	s->doc = json_loadb(text, len, flags, &je);
-	if (s->doc == NULL &&
-	    json_error_code(&je) == json_error_numeric_overflow)
-		s->doc = json_loadb(text, len,
-		    flags | JSON_DECODE_INT_AS_REAL, &je);
-	if (s->doc == NULL) {
+	/* Read as bodies are read: a schema holds what a body may. */
+	if ((s->doc = fpg_json_load(text, len, &je)) == NULL) {
 		if (err != NULL && errsz > 0)
 			snprintf(err, errsz, "invalid JSON at line %d "
 			    "column %d: %s", je.line, je.column, je.text);
