@@ -210,10 +210,39 @@ bench-validate: all
 	@bash bench/validate/run.sh
 
 # --- fuzzing ---
+# The libFuzzer harnesses tests/fuzz/fuzz_*.c, built with clang and the
+# library's own flags (warnings, defines, includes) under ASan and UBSan
+# into $(BUILD)/fuzz/: the library's objects once, instrumented for
+# coverage but without libFuzzer's main, then each harness linked to
+# them.  -fno-sanitize-recover makes every UBSan report a crash the
+# fuzzer sees.  tests/fuzz/run.sh builds them this way and runs them.
 FUZZ_SECONDS ?= 60
+FUZZ_CC	?= clang
+FUZZ_SAN = address,undefined
+FUZZ	= $(BUILD)/fuzz
+FUZZ_CFLAGS = $(ALL_CFLAGS) -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_OBJS := $(LIB_SRCS:lib/%.c=$(FUZZ)/obj/%.o)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ)/obj/%.o: lib/%.c $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+# The items resource's own schemas, as its binary embeds them: the
+# harnesses validate against the real files, never a copy.
+$(FUZZ)/gen/schemas.h: $(wildcard apps/items/*.json) tools/embed.sh
+	@mkdir -p $(@D)
+	sh tools/embed.sh $@ $(wildcard apps/items/*.json)
+
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) $(FUZZ)/gen/schemas.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -I $(FUZZ)/gen -fsanitize=fuzzer,$(FUZZ_SAN) \
+	    -o $@ $< $(FUZZ_OBJS) $(LDLIBS_LIB)
+
+fuzz-bins: $(FUZZ_BINS)
+
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
-.PHONY: fuzz
+.PHONY: fuzz fuzz-bins
 
 # --- new resource ---
 new-resource:

@@ -12,7 +12,7 @@
  * the defaults (stock 0, attributes {}) filled in; and the verdict
  * does not depend on the cap.
  *
- *	build: see tests/fuzz/run.sh (it builds every harness)
+ *	build: make fuzz-bins (tests/fuzz/run.sh builds and runs it)
  */
 #include <math.h>
 #include <stdint.h>

@@ -8,10 +8,7 @@
  * with a cap of one.  Without a NUL, the whole input is a schema
  * validated against a few fixed instances.
  *
- *	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ilib \
- *	    -I/usr/include/postgresql lib/schema_*.c lib/schema_format.c \
- *	    tests/fuzz/fuzz_schema.c -ljansson -lpcre2-8 -o fuzz_schema
- *	./fuzz_schema -max_total_time=60 tests/fuzz/corpus/schema
+ *	build: make fuzz-bins (tests/fuzz/run.sh builds and runs it)
  */
 #include <stdint.h>
 #include <stdlib.h>
