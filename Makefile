@@ -24,8 +24,10 @@ LDLIBS_LIB = -lfcgi -lpq -ljansson -lpcre2-8 -lpthread
 SANLD	= $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 RPATH	= -Wl,-rpath,'$$ORIGIN/../lib'
 
-LIB_SRCS := $(filter-out lib/fastpg-%.c,$(wildcard lib/*.c))
+# The library: lib/*.c and the JSON Schema validator in lib/schema/.
+LIB_SRCS := $(wildcard lib/*.c lib/schema/*.c)
 LIB_OBJS := $(LIB_SRCS:lib/%.c=$(BUILD)/obj/lib/%.o)
+LIB_HDRS := $(wildcard lib/*.h lib/schema/*.h)
 APPS	:= $(notdir $(wildcard apps/*))
 APP_BINS := $(APPS:%=$(BUILD)/bin/%)
 TOOLS	:= $(BUILD)/bin/fastpg-validate $(BUILD)/bin/fastpg-openapi
@@ -48,7 +50,7 @@ all: $(LIB_SO) $(LIB_A) $(APP_BINS) $(TOOLS)
 deps:
 	@sh deploy/deps.sh
 
-$(BUILD)/obj/lib/%.o: lib/%.c $(wildcard lib/*.h)
+$(BUILD)/obj/lib/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -69,20 +71,20 @@ $(LIB_A): $(LIB_OBJS)
 
 # A resource's schemas (apps/<name>/*.json) become C strings: one binary is
 # a whole deploy.  schemas.h defines SCHEMA_<file> for each file.
-$(BUILD)/gen/%/schemas.h: $$(wildcard apps/%/*.json) lib/embed.sh
+$(BUILD)/gen/%/schemas.h: $$(wildcard apps/%/*.json) tools/embed.sh
 	@mkdir -p $(@D)
-	sh lib/embed.sh $@ $(wildcard apps/$*/*.json)
+	sh tools/embed.sh $@ $(wildcard apps/$*/*.json)
 
 $(BUILD)/bin/%: apps/%/main.c $(BUILD)/gen/%/schemas.h $(LIB_SO) lib/fastpg.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIE -I $(BUILD)/gen/$* -o $@ $< -pie -Wl,-z,relro,-z,now \
 	    $(SANLD) -L$(BUILD)/lib -lfastpg -ljansson -lpq $(RPATH)
 
-$(BUILD)/bin/fastpg-validate: lib/fastpg-validate.c $(LIB_SO) lib/fastpg.h
+$(BUILD)/bin/fastpg-validate: tools/fastpg-validate.c $(LIB_SO) lib/fastpg.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIE -o $@ $< -pie $(SANLD) -L$(BUILD)/lib -lfastpg -ljansson -lpq $(RPATH)
 
-$(BUILD)/bin/fastpg-openapi: lib/fastpg-openapi.c
+$(BUILD)/bin/fastpg-openapi: tools/fastpg-openapi.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIE -o $@ $< -pie $(SANLD) -ljansson
 
@@ -95,7 +97,7 @@ openapi: all
 
 # Unit tests link the static library so they can reach private functions.
 # Their route tables are positional, the trailing fields left zero.
-$(BUILD)/tests/check_%: tests/unit/check_%.c $(LIB_A) $(wildcard lib/*.h)
+$(BUILD)/tests/check_%: tests/unit/check_%.c $(LIB_A) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-field-initializers -o $@ $< $(SANLD) \
 	    $(LIB_A) $(LDLIBS_LIB) $$(pkg-config --libs check)
@@ -213,10 +215,39 @@ bench-validate: all
 	@bash bench/validate/run.sh
 
 # --- fuzzing ---
+# The libFuzzer harnesses tests/fuzz/fuzz_*.c, built with clang and the
+# library's own flags (warnings, defines, includes) under ASan and UBSan
+# into $(BUILD)/fuzz/: the library's objects once, instrumented for
+# coverage but without libFuzzer's main, then each harness linked to
+# them.  -fno-sanitize-recover makes every UBSan report a crash the
+# fuzzer sees.  tests/fuzz/run.sh builds them this way and runs them.
 FUZZ_SECONDS ?= 60
+FUZZ_CC	?= clang
+FUZZ_SAN = address,undefined
+FUZZ	= $(BUILD)/fuzz
+FUZZ_CFLAGS = $(ALL_CFLAGS) -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_OBJS := $(LIB_SRCS:lib/%.c=$(FUZZ)/obj/%.o)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ)/obj/%.o: lib/%.c $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+# The items resource's own schemas, as its binary embeds them: the
+# harnesses validate against the real files, never a copy.
+$(FUZZ)/gen/schemas.h: $(wildcard apps/items/*.json) tools/embed.sh
+	@mkdir -p $(@D)
+	sh tools/embed.sh $@ $(wildcard apps/items/*.json)
+
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) $(FUZZ)/gen/schemas.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -I $(FUZZ)/gen -fsanitize=fuzzer,$(FUZZ_SAN) \
+	    -o $@ $< $(FUZZ_OBJS) $(LDLIBS_LIB)
+
+fuzz-bins: $(FUZZ_BINS)
+
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
-.PHONY: fuzz
+.PHONY: fuzz fuzz-bins
 
 # --- new resource ---
 new-resource:

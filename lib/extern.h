@@ -9,6 +9,8 @@
 #include <fcgiapp.h>
 
 #include "fastpg.h"
+#include "url.h"
+#include "schema/schema.h"
 
 #define FPG_ID_MAX	64	/* bytes of an X-Request-ID we accept */
 #define FPG_HDRS_MAX	4096	/* bytes of response headers */
@@ -117,7 +119,6 @@ int	 fpg_router_match(const struct fpg_router *, const char *method,
 	    char **segs, size_t nsegs, const struct fpg_croute **,
 	    char *allow, size_t allowsz);
 
-int	 fpg_pct_decode(char *s, size_t len, int plus, size_t *outlen);
 int	 fpg_split_path(struct fpg_arena *, const char *path, size_t len,
 	    char **segs, size_t *nsegs);
 

@@ -162,6 +162,9 @@ size_t		 fpg_schema_validate(const struct fpg_schema *, json_t *inst,
 		    json_t *loc, json_t *errors, size_t max);
 void		 fpg_schema_free(struct fpg_schema *);
 
+/* JSON text read as the server reads a body (fpg_schema_new(3)). */
+json_t		*fpg_json_load(const char *buf, size_t len, json_error_t *err);
+
 /* Logging to stderr, non-printables escaped. */
 enum fpg_log_level {
 	FPG_LOG_ERROR = 0,

@@ -1,58 +1,12 @@
 /*
- * router.c -- percent-decoding, path splitting, and matching a method
- * and path against the resource's route table.
+ * router.c -- path splitting, and matching a method and path against
+ * the resource's route table (percent-decoding is in url.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "extern.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Decodes %XX escapes (and "+" as space when plus is set) in the len
- * bytes of s, in place, NUL-terminating the result and storing its
- * length in *outlen.  Returns 0, or -1 if the result holds a NUL byte
- * or an escape is malformed (when strict, i.e. not plus).
- */
-int
-fpg_pct_decode(char *s, size_t len, int plus, size_t *outlen)
-{
-	size_t	 i, o = 0;
-	int	 hi, lo;
-
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '%') {
-			if (i + 2 < len &&
-			    (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-			    (lo = hexval((unsigned char)s[i + 2])) >= 0) {
-				c = (char)(hi << 4 | lo);
-				i += 2;
-			} else if (!plus)
-				return -1;
-		} else if (c == '+' && plus)
-			c = ' ';
-		if (c == '\0')
-			return -1;
-		s[o++] = c;
-	}
-	s[o] = '\0';
-	*outlen = o;
-	return 0;
-}
 
 /*
  * Splits a raw path ("/items/a%2Fb") into decoded segments, copied into

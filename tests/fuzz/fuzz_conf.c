@@ -13,7 +13,7 @@
  * bounds; one that does not must say why without quoting a DATABASE_URL
  * that may hold a password.
  *
- *	build: see tests/fuzz/run.sh (it builds every harness)
+ *	build: make fuzz-bins (tests/fuzz/run.sh builds and runs it)
  */
 #include <ctype.h>
 #include <stdint.h>

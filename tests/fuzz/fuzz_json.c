@@ -1,10 +1,10 @@
 /*
  * fuzz_json.c -- libFuzzer harness for the body path: the input is a
- * request body, parsed as lib/req.c parse_body does (any JSON value,
- * duplicate keys refused, integers past int64 parsed again as reals)
- * and validated against the items create schema (a copy of
+ * request body, parsed by fpg_json_load() as the server parses one
+ * (any JSON value; duplicate keys and NUL escapes refused; integers
+ * past int64 parsed again as reals) and validated against the items create schema (a copy of
  * apps/items/item_create.json) with the usual error cap and a cap of
- * one (lib/schema_*.c).
+ * one (lib/schema/).
  *
  * Checked: the error count and cap; each error has Pydantic's shape
  * (type, loc starting with "body", msg) and the whole 422 list
@@ -12,7 +12,7 @@
  * the defaults (stock 0, attributes {}) filled in; and the verdict
  * does not depend on the cap.
  *
- *	build: see tests/fuzz/run.sh (it builds every harness)
+ *	build: make fuzz-bins (tests/fuzz/run.sh builds and runs it)
  */
 #include <math.h>
 #include <stdint.h>
@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "fastpg.h"
+#include "schema/schema.h"
 #include "schemas.h"	/* SCHEMA_<name> for apps/items/<name>.json */
 
 int	LLVMFuzzerInitialize(int *, char ***);
@@ -146,17 +147,11 @@ validate(json_t *inst, size_t max, size_t *n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	json_error_t	 je;
-	size_t		 flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, n, n1;
+	size_t		 n, n1;
 	json_t		*body, *copy, *errs, *errs1, *detail;
 	char		*s;
 
-	body = json_loadb((const char *)data, size, flags, &je);
-	if (body == NULL &&
-	    json_error_code(&je) == json_error_numeric_overflow)
-		body = json_loadb((const char *)data, size,
-		    flags | JSON_DECODE_INT_AS_REAL, &je);
-	if (body == NULL)
+	if ((body = fpg_json_load((const char *)data, size, NULL)) == NULL)
 		return 0;
 	/* The validator adds defaults: the capped run gets its own. */
 	if ((copy = json_deep_copy(body)) == NULL)

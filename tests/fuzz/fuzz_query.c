@@ -13,7 +13,7 @@
  * the conversion of its last value, an array property every value
  * that converts, in order.
  *
- *	build: see tests/fuzz/run.sh (it builds every harness)
+ *	build: make fuzz-bins (tests/fuzz/run.sh builds and runs it)
  */
 #include <errno.h>
 #include <math.h>

@@ -23,7 +23,7 @@
  * (but for HEAD, 204 and 304) a JSON body that parses.
  * With FUZZ_PRINT set in the environment, responses go to stderr.
  *
- *	build: see tests/fuzz/run.sh (it builds every harness)
+ *	build: make fuzz-bins (tests/fuzz/run.sh builds and runs it)
  */
 #include <math.h>
 #include <stdint.h>

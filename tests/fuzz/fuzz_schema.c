@@ -1,23 +1,21 @@
 /*
  * fuzz_schema.c -- libFuzzer harness for the JSON Schema compiler and
- * validator (lib/schema_*.c, lib/schema_format.c).
+ * validator (lib/schema/).
  *
  * Input: SCHEMA NUL INSTANCE.  The schema text is compiled; when it
- * compiles, the instance (parsed as the library parses bodies) is
- * validated twice: with the usual error cap and with a cap of one.
- * Without a NUL, the whole input is a schema validated against a few
- * fixed instances.
+ * compiles, the instance (parsed by fpg_json_load(), as the server
+ * parses bodies) is validated twice: with the usual error cap and
+ * with a cap of one.  Without a NUL, the whole input is a schema
+ * validated against a few fixed instances.
  *
- *	clang -g -O1 -fsanitize=fuzzer,address,undefined -Ilib \
- *	    -I/usr/include/postgresql lib/schema_*.c lib/schema_format.c \
- *	    tests/fuzz/fuzz_schema.c -ljansson -lpcre2-8 -o fuzz_schema
- *	./fuzz_schema -max_total_time=60 tests/fuzz/corpus/schema
+ *	build: make fuzz-bins (tests/fuzz/run.sh builds and runs it)
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fastpg.h"
+#include "schema/schema.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -52,8 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fpg_schema	*s;
 	const char		*text = (const char *)data, *nul;
 	json_t			*inst;
-	json_error_t		 je;
-	size_t			 slen, i, flags;
+	size_t			 slen, i;
 	char			 err[128];
 
 	nul = memchr(text, '\0', size);
@@ -64,20 +61,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (nul != NULL) {
-		flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES |
-		    JSON_ALLOW_NUL;
-		inst = json_loadb(nul + 1, size - slen - 1, flags, &je);
-		if (inst == NULL &&
-		    json_error_code(&je) == json_error_numeric_overflow)
-			inst = json_loadb(nul + 1, size - slen - 1,
-			    flags | JSON_DECODE_INT_AS_REAL, &je);
+		inst = fpg_json_load(nul + 1, size - slen - 1, NULL);
 		if (inst != NULL) {
 			check(s, inst);
 			json_decref(inst);
 		}
 	} else {
 		for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-			inst = json_loads(fixed[i], JSON_DECODE_ANY, NULL);
+			inst = fpg_json_load(fixed[i], strlen(fixed[i]), NULL);
 			check(s, inst);
 			json_decref(inst);
 		}

@@ -1,7 +1,8 @@
 #!/bin/bash
 # run.sh [NAME...] -- builds the libFuzzer harnesses tests/fuzz/fuzz_*.c
-# (or only fuzz_NAME.c for each NAME given) with clang under ASan and
-# UBSan into build/fuzz/, then runs each for FUZZ_SECONDS (default 60).
+# (or only fuzz_NAME.c for each NAME given) with `make` (the fuzz-bins
+# target: clang, ASan and UBSan, the library's flags) into build/fuzz/,
+# then runs each for FUZZ_SECONDS (default 60).
 #
 # A harness runs on build/fuzz/corpus-NAME: the committed seeds in
 # tests/fuzz/corpus/NAME/ are copied there first and what the fuzzer
@@ -35,40 +36,10 @@ else
 	done
 fi
 
-# -fno-sanitize-recover makes every UBSan report a crash the fuzzer sees.
-SAN="address,undefined"
-CFLAGS="-std=c99 -D_DEFAULT_SOURCE -D_GNU_SOURCE -g -O1 \
-	-fno-omit-frame-pointer -fno-sanitize-recover=all \
-	-Wall -Wextra -I lib -I $(pg_config --includedir 2>/dev/null ||
-	echo /usr/include/postgresql)"
-LIBS="-lfcgi -lpq -ljansson -lpcre2-8 -lpthread"
-
-# The items resource's own schemas, as its binary embeds them: the
-# harnesses validate against the real files, never a copy.
-mkdir -p "$out/gen" || exit 1
-sh lib/embed.sh "$out/gen/schemas.h" apps/items/*.json || exit 1
-CFLAGS="$CFLAGS -I $out/gen"
-
-# The library once, instrumented for coverage but without a main.
-mkdir -p "$out/obj" || exit 1
-objs=
-for src in lib/*.c; do
-	case $src in lib/fastpg-*.c) continue;; esac	# tools: main()
-	obj=$out/obj/$(basename "$src" .c).o
-	if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] ||
-	    [ -n "$(find lib -name '*.h' -newer "$obj")" ]; then
-		# shellcheck disable=SC2086
-		if ! $CC $CFLAGS -fsanitize=fuzzer-no-link,$SAN -c \
-		    -o "$obj" "$src"; then
-			rm -f "$obj"
-			echo "fuzz: cannot build $src" >&2
-			echo "fuzz: 0 passed, 1 failed (the library)"
-			exit 1
-		fi
-	fi
-	objs="$objs $obj"
-done
-
+# The harnesses are built by the Makefile, with the library's flags:
+# `make fuzz-bins` builds them all; here each is made on its own, so
+# that one that does not build fails alone.
+mkdir -p "$out" || exit 1
 passed=0 failed=0 failures=
 for name in $names; do
 	src=tests/fuzz/fuzz_$name.c bin=$out/fuzz_$name
@@ -80,10 +51,10 @@ for name in $names; do
 		failed=$((failed + 1)) failures="$failures $name"
 		continue
 	fi
-	# shellcheck disable=SC2086
-	if ! $CC $CFLAGS -fsanitize=fuzzer,$SAN -o "$bin" "$src" $objs \
-	    $LIBS; then
-		echo "fuzz: $name: build failed" >&2
+	if ! make --no-print-directory -s BUILD=build FUZZ_CC="$CC" "$bin" \
+	    >"$log.build" 2>&1; then
+		cat "$log.build" >&2
+		echo "fuzz: $name: build failed (make $bin)" >&2
 		failed=$((failed + 1)) failures="$failures $name"
 		continue
 	fi

@@ -1,8 +1,8 @@
 /*
  * check_core.c -- unit tests for the small pieces everything else
- * stands on: percent-decoding and path splitting (lib/router.c),
- * fpg_strtonum (lib/conf.c), fpg_escape and fpg_log (lib/log.c), the
- * capped buffer and the arena (lib/buf.c).
+ * stands on: percent-decoding (lib/url.c), path splitting
+ * (lib/router.c), fpg_strtonum (lib/conf.c), fpg_escape and fpg_log
+ * (lib/log.c), the capped buffer and the arena (lib/buf.c).
  */
 #include <limits.h>
 #include <stdint.h>

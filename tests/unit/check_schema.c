@@ -1,5 +1,5 @@
 /*
- * check_schema.c -- unit tests for lib/schema_*.c: the JSON Schema
+ * check_schema.c -- unit tests for lib/schema/: the JSON Schema
  * compiler, the validator and its Pydantic-shaped errors.  Links the
  * static library, so it also reaches the private multipleOf helpers
  * (schema_int.h) to compare the fast path with the general one.
@@ -14,7 +14,7 @@
 #include <check.h>
 
 #include "fastpg.h"
-#include "schema_int.h"
+#include "schema/schema_int.h"
 
 /* 10^n for small n. */
 static unsigned long long
@@ -45,7 +45,7 @@ J(const char *text)
 	json_error_t	 je;
 	json_t		*j;
 
-	j = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+	j = fpg_json_load(text, strlen(text), &je);
 	ck_assert_msg(j != NULL, "json %s: %s", text, je.text);
 	return j;
 }
@@ -762,6 +762,55 @@ START_TEST(t_threads)
 }
 END_TEST
 
+/*
+ * fpg_json_load() reads JSON as the server reads a body, and so do
+ * the schema compiler and fastpg-validate: a "\u0000" escape and a
+ * repeated key are refused (jansson's codes, for the 422's message),
+ * any value may be the whole text, and an integer past int64 turns
+ * the whole text into reals rather than failing.
+ */
+START_TEST(t_json_load)
+{
+	static const char	 nul[] = "{\"const\":\"x\\u0000y\"}";
+	static const char	 dup[] = "{\"a\":1,\"a\":2}";
+	static const char	 big[] = "[1, 123456789012345678901234567890]";
+	json_error_t		 je;
+	json_t			*j;
+	char			 err[256];
+
+	ck_assert_ptr_null(fpg_json_load(nul, sizeof(nul) - 1, &je));
+	ck_assert_int_eq(json_error_code(&je), json_error_null_character);
+	ck_assert_ptr_null(fpg_json_load(dup, sizeof(dup) - 1, &je));
+	ck_assert_int_eq(json_error_code(&je), json_error_duplicate_key);
+	ck_assert_ptr_null(fpg_json_load("", 0, NULL));
+	ck_assert_ptr_null(fpg_json_load("1 2", 3, &je));
+
+	j = fpg_json_load("\"s\"", 3, &je);
+	ck_assert_msg(json_is_string(j), "%s", je.text);
+	json_decref(j);
+	/* len bounds the text: what follows is not read. */
+	j = fpg_json_load("[1]garbage", 3, &je);
+	ck_assert_msg(json_is_array(j), "%s", je.text);
+	json_decref(j);
+
+	j = fpg_json_load(big, sizeof(big) - 1, &je);
+	ck_assert_msg(j != NULL, "%s", je.text);
+	ck_assert(json_is_real(json_array_get(j, 0)));	/* all reals */
+	ck_assert(json_is_real(json_array_get(j, 1)));
+	ck_assert(json_real_value(json_array_get(j, 1)) > 1.2e29);
+	json_decref(j);
+
+	/* The schema compiler reads schemas the same way. */
+	ck_assert_ptr_null(fpg_schema_new(nul, sizeof(nul) - 1, err,
+	    sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "invalid JSON"));
+	ck_assert_ptr_null(fpg_schema_new(dup, sizeof(dup) - 1, err,
+	    sizeof(err)));
+	ck_assert_int_eq(valid("{\"maximum\": 1e30}", big), 1);
+	ck_assert_int_eq(valid("{\"items\": {\"maximum\": 1e29}}", big), 0);
+}
+END_TEST
+
 static Suite *
 schema_suite(void)
 {
@@ -787,6 +836,7 @@ schema_suite(void)
 	tcase_add_test(tc, t_compile_errors);
 	tcase_add_test(tc, t_error_cap);
 	tcase_add_test(tc, t_threads);
+	tcase_add_test(tc, t_json_load);
 	suite_add_tcase(s, tc);
 	return s;
 }

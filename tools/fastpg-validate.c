@@ -4,7 +4,10 @@
  *
  * Exit status: 0 valid (nothing printed), 1 invalid (the 422 "detail"
  * list printed on stdout, one line), 2 on a usage error, an unreadable
- * or unparsable file, or an unsupported schema (reason on stderr).
+ * file, or an unparsable or unsupported schema (reason on stderr).
+ * An instance is read as the server reads a body: one the server
+ * answers with 422 before validation (empty, or JSON it refuses, such
+ * as "\u0000" in a string) is invalid here too, with the same detail.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -103,7 +106,7 @@ main(int argc, char *argv[])
 	const char		*ipath;
 	char			*stext = NULL, *itext = NULL, *out;
 	char			 err[512];
-	size_t			 slen, ilen, n, flags;
+	size_t			 slen, ilen, n;
 	int			 rc = 2;
 
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
@@ -130,25 +133,31 @@ main(int argc, char *argv[])
 	if ((itext = readfile(ipath, &ilen)) == NULL)
 		goto out;
 
-	/* As the library reads bodies; an overlong integer becomes real. */
-	flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL;
-	inst = json_loadb(itext, ilen, flags, &je);
-	if (inst == NULL &&
-	    json_error_code(&je) == json_error_numeric_overflow)
-		inst = json_loadb(itext, ilen, flags | JSON_DECODE_INT_AS_REAL,
-		    &je);
-	if (inst == NULL) {
-		fprintf(stderr, "fastpg-validate: %s: line %d column %d: %s\n",
-		    ipath, je.line, je.column, je.text);
-		goto out;
-	}
-
 	if ((errors = json_array()) == NULL ||
 	    (loc = json_pack("[s]", "body")) == NULL) {
 		fprintf(stderr, "fastpg-validate: out of memory\n");
 		goto out;
 	}
-	n = fpg_schema_validate(schema, inst, loc, errors, FPG_ERRORS_MAX);
+	/*
+	 * Read as the server reads a body (fpg_json_load), and a body it
+	 * refuses gets its answer: the 422 detail of an empty body or of
+	 * JSON it does not accept (a "\u0000" escape, a repeated key).
+	 */
+	if (ilen == 0)
+		n = json_array_append_new(errors, json_pack("{s:s, s:[s], "
+		    "s:s, s:n}", "type", "missing", "loc", "body", "msg",
+		    "Field required", "input")) == 0 ? 1 : (size_t)-1;
+	else if ((inst = fpg_json_load(itext, ilen, &je)) == NULL) {
+		fprintf(stderr, "fastpg-validate: %s: line %d column %d: %s\n",
+		    ipath, je.line, je.column, je.text);
+		n = json_array_append_new(errors, json_pack("{s:s, s:[s, I], "
+		    "s:s, s:{}, s:{s:s}}", "type", "json_invalid", "loc",
+		    "body", (json_int_t)je.position, "msg",
+		    "JSON decode error", "input", "ctx", "error",
+		    je.text)) == 0 ? 1 : (size_t)-1;
+	} else
+		n = fpg_schema_validate(schema, inst, loc, errors,
+		    FPG_ERRORS_MAX);
 	if (n == (size_t)-1) {
 		fprintf(stderr, "fastpg-validate: %s: out of memory\n", ipath);
 		goto out;

@@ -3,14 +3,14 @@
  * files (not installed, not part of the ABI; every name here is hidden
  * by -fvisibility=hidden).
  *
- *   schema_compile.c  fpg_schema_new(), fpg_schema_free(): text -> nodes
- *   schema_keyword.c  each keyword's value checked and converted
- *   schema_valid.c    fpg_schema_validate(): the walk over an instance
- *   schema_error.c    Pydantic-shaped error objects and messages
- *   schema_number.c   number comparison, printing and multipleOf
- *   schema_equal.c    JSON equality, hashing, uniqueItems
- *   schema_regex.c    ECMA-262 patterns on pcre2 (JIT when available)
- *   schema_format.c   the "format" assertions
+ *   compile.c  fpg_schema_new(), fpg_schema_free(): text -> nodes
+ *   keyword.c  each keyword's value checked and converted
+ *   valid.c    fpg_schema_validate(): the walk over an instance
+ *   error.c    Pydantic-shaped error objects and messages
+ *   number.c   number comparison, printing and multipleOf
+ *   equal.c    JSON equality, hashing, uniqueItems
+ *   regex.c    ECMA-262 patterns on pcre2 (JIT when available)
+ *   format.c   the "format" assertions
  *
  * Threading: a compiled schema (struct fpg_schema and every node) is
  * written only by fpg_schema_new() and only read afterwards, so any
@@ -27,7 +27,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "fastpg.h"
+#include "schema.h"
 
 #define SCHEMA_NODES_MAX	100000	/* subschemas in one document */
 #define SCHEMA_DEPTH_MAX	512	/* nested validations of one call */
@@ -68,7 +68,7 @@ struct fpg_schema_type {
 	const char	*msg;
 };
 
-/* Indexed as "type1" in struct node; 7 entries (schema_error.c). */
+/* Indexed as "type1" in struct node; 7 entries (error.c). */
 extern const struct fpg_schema_type	fpg_schema_types[];
 #define SCHEMA_NTYPES	7
 
@@ -119,7 +119,7 @@ enum {
  * multipleOf, prepared at compile time.  dec is the divisor as an
  * exact decimal.  When fast is set the divisor is mb * 10^-k with
  * 0 <= k <= 22, which lets most real instances be checked with one
- * multiplication and one division (schema_number.c explains why that
+ * multiplication and one division (number.c explains why that
  * is exact).
  */
 struct mult {
@@ -254,7 +254,7 @@ fpg_schema_stop(const struct vctx *c)
 
 /*
  * FNV-1a of a property name: the property table's hash.  Built by
- * schema_compile.c, probed by schema_valid.c, so both see this one.
+ * compile.c, probed by valid.c, so both see this one.
  */
 static inline uint32_t
 fpg_schema_namehash(const char *p, size_t len)
@@ -287,7 +287,7 @@ fpg_schema_prop_find(const struct node *n, const char *key, size_t len)
 	return -1;
 }
 
-/* --- schema_compile.c, schema_keyword.c (compile time only) -------- */
+/* --- compile.c, keyword.c (compile time only) ---------------------- */
 
 /* A $ref waiting for its target to be compiled. */
 struct pending {
@@ -342,7 +342,7 @@ int		 fpg_schema_keyword(struct comp *, struct node *n,
 /* After n's keywords: property table and prepared errors.  0: error. */
 int		 fpg_schema_finish(struct comp *, struct node *n);
 
-/* --- schema_error.c ------------------------------------------------- */
+/* --- error.c ------------------------------------------------------- */
 
 /*
  * Records one failure: appends the Pydantic error object {type, loc,
@@ -401,7 +401,7 @@ int		 fpg_schema_fixed(struct fpg_schema *s);
  */
 char		*fpg_schema_expected(const json_t *const *vals, size_t n);
 
-/* --- schema_number.c ------------------------------------------------ */
+/* --- number.c ------------------------------------------------------ */
 
 /* Whether the number j has an integral value (1.0 counts). */
 int		 fpg_schema_integral(const json_t *j);
@@ -433,7 +433,7 @@ int		 fpg_schema_mult_check(const struct mult *,
 int		 fpg_schema_mult_slow(const struct mult *,
 		    const json_t *inst);
 
-/* --- schema_equal.c ------------------------------------------------- */
+/* --- equal.c ------------------------------------------------------- */
 
 /*
  * JSON equality as JSON Schema defines it: 1 == 1.0, object key order
@@ -447,7 +447,7 @@ int		 fpg_schema_equal(const json_t *a, const json_t *b);
  */
 int		 fpg_schema_unique(const json_t *arr);
 
-/* --- schema_regex.c ------------------------------------------------- */
+/* --- regex.c ------------------------------------------------------- */
 
 /*
  * Compiles the ECMA-262 pattern src (len bytes, borrowed; kept in
@@ -466,7 +466,7 @@ void		 fpg_schema_regex_free(struct regex *);
 int		 fpg_schema_regex_test(struct vctx *c, const struct regex *re,
 		    const char *p, size_t len);
 
-/* --- schema_format.c ------------------------------------------------ */
+/* --- format.c ------------------------------------------------------ */
 
 /*
  * Maps a format name of len bytes to its enum fpg_fmt.

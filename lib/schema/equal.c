@@ -1,5 +1,5 @@
 /*
- * schema_equal.c -- JSON value equality as JSON Schema defines it
+ * equal.c -- JSON value equality as JSON Schema defines it
  * (1 == 1.0, object key order irrelevant), for enum, const and
  * uniqueItems, with a hash consistent with it so that uniqueItems
  * costs O(n log n) on a large array.

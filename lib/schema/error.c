@@ -1,5 +1,5 @@
 /*
- * schema_error.c -- the validator's errors, shaped as Pydantic v2
+ * error.c -- the validator's errors, shaped as Pydantic v2
  * shapes them, so that a 422 from fastpg reads like one from FastAPI:
  *
  *   {"type": "string_too_short", "loc": ["body", "name"],

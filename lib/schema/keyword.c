@@ -1,5 +1,5 @@
 /*
- * schema_keyword.c -- one keyword of a schema object compiled into its
+ * keyword.c -- one keyword of a schema object compiled into its
  * struct node: the value checked (a bad one is a compile error naming
  * the keyword's JSON pointer) and converted into what validation
  * reads, and, once all keywords are in, the node's property table and

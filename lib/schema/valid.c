@@ -1,5 +1,5 @@
 /*
- * schema_valid.c -- fpg_schema_validate(): walks an instance against
+ * valid.c -- fpg_schema_validate(): walks an instance against
  * the nodes fpg_schema_new() compiled, in Pydantic's order (type
  * first; a type mismatch ends the node), collecting every error up to
  * the caller's cap.

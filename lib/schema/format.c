@@ -1,5 +1,5 @@
 /*
- * schema_format.c -- the "format" assertions of the JSON Schema
+ * format.c -- the "format" assertions of the JSON Schema
  * validator: date-time, date, email, uuid, uri, ipv4.
  *
  * Every checker takes a pointer and a length (strings from jansson may

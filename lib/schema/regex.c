@@ -1,5 +1,5 @@
 /*
- * schema_regex.c -- "pattern" and "patternProperties": ECMA-262
+ * regex.c -- "pattern" and "patternProperties": ECMA-262
  * regular expressions run by pcre2.
  *
  * Patterns are compiled once with the options that make pcre2 read

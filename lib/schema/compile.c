@@ -1,10 +1,10 @@
 /*
- * schema_compile.c -- fpg_schema_new() and fpg_schema_free(): JSON
+ * compile.c -- fpg_schema_new() and fpg_schema_free(): JSON
  * Schema text (a draft 2020-12 subset) compiled into a tree of struct
  * node that fpg_schema_validate() walks many times.
  *
  * Every keyword value is checked and converted at compile time
- * (schema_keyword.c), so validation looks nothing up by name: bounds become numbers (and the text Python
+ * (keyword.c), so validation looks nothing up by name: bounds become numbers (and the text Python
  * would print for them), patterns are compiled (and JIT-compiled) by
  * pcre2, multipleOf gets its decimal form, "properties" a hash table,
  * each required name the index of its property, and every $ref the
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "extern.h"
+#include "url.h"
 #include "schema_int.h"
 
 /*
@@ -335,7 +335,7 @@ fpg_schema_new(const char *text, size_t len, char *err, size_t errsz)
 	struct comp		 c;
 	json_error_t		 je;
 	const json_t		*target;
-	size_t			 i, flags;
+	size_t			 i;
 
 	if (err != NULL && errsz > 0)
 		err[0] = '\0';
@@ -348,13 +348,8 @@ fpg_schema_new(const char *text, size_t len, char *err, size_t errsz)
 		return fpg_schema_cerr(&c, "out of memory");
 	c.s = s;
 
-	flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL;
-	s->doc = json_loadb(text, len, flags, &je);
-	if (s->doc == NULL &&
-	    json_error_code(&je) == json_error_numeric_overflow)
-		s->doc = json_loadb(text, len,
-		    flags | JSON_DECODE_INT_AS_REAL, &je);
-	if (s->doc == NULL) {
+	/* Read as bodies are read: a schema holds what a body may. */
+	if ((s->doc = fpg_json_load(text, len, &je)) == NULL) {
 		if (err != NULL && errsz > 0)
 			snprintf(err, errsz, "invalid JSON at line %d "
 			    "column %d: %s", je.line, je.column, je.text);

@@ -1,5 +1,5 @@
 /*
- * schema_number.c -- numbers as the JSON Schema validator sees them:
+ * number.c -- numbers as the JSON Schema validator sees them:
  * exact comparison of integers and reals, Python's way of printing
  * them (for messages), and multipleOf in decimal.
  *
