@@ -3,30 +3,27 @@
  * parameter, the page from the resource's statement, and the next
  * page's URL in a Link header (RFC 8288).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "extern.h"
 
-/* Percent-encodes what is not unreserved (RFC 3986) into b. */
+/* Appends s percent-encoded (url.c) to b. */
 static void
-pct_encode(struct fpg_buf *b, const char *s)
+put_encoded(struct fpg_buf *b, const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
+	char	 small[256], *tmp = small;
+	size_t	 n = strlen(s);
 
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~')
-			fpg_buf_put(b, s, 1);
-		else {
-			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
-
-			fpg_buf_put(b, esc, 3);
-		}
+	if (n > (sizeof(small) - 1) / 3 && (n > SIZE_MAX / 3 - 1 ||
+	    (tmp = malloc(3 * n + 1)) == NULL)) {
+		b->oom = 1;
+		return;
 	}
+	fpg_buf_put(b, tmp, fpg_pct_encode(tmp, s));
+	if (tmp != small)
+		free(tmp);
 }
 
 /*
@@ -68,9 +65,9 @@ fpg_link_next(struct fpg_req *r, const char *param, const char *value)
 	}
 	if (n)
 		fpg_buf_put(&b, "&", 1);
-	pct_encode(&b, param);
+	put_encoded(&b, param);
 	fpg_buf_put(&b, "=", 1);
-	pct_encode(&b, value);
+	put_encoded(&b, value);
 	fpg_buf_puts(&b, ">; rel=\"next\"");
 	rc = b.oom ? FPG_ENOMEM : fpg_set_header(r, "Link", b.p);
 	fpg_buf_free(&b);

@@ -193,16 +193,16 @@ send_json_invalid(struct fpg_req *r, const json_error_t *je)
 }
 
 /*
- * Parses the body as JSON, duplicate keys refused (a smuggling risk);
- * returns FPG_OK, or FPG_EANSWERED once the 422 has been sent.
- * Integers past int64 are parsed again as doubles for validation; the
- * exact text is still what fpg_body_text() gives the database.
+ * Parses the body as JSON with fpg_json_load's rules (duplicate keys
+ * refused, a smuggling risk; no NUL escapes; integers past int64 as
+ * doubles for validation, the exact text still what fpg_body_text()
+ * gives the database); returns FPG_OK, or FPG_EANSWERED once the 422
+ * has been sent.
  */
 enum fpg_err
 fpg_req_parse_body(struct fpg_req *r)
 {
 	json_error_t	 je;
-	size_t		 flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES;
 
 	if (r->bodylen == 0) {
 		json_t *errs = json_array();
@@ -213,12 +213,8 @@ fpg_req_parse_body(struct fpg_req *r)
 		fpg_send_validation(r, errs);
 		return FPG_EANSWERED;
 	}
-	r->body_json = json_loadb(r->body, r->bodylen, flags, &je);
-	if (r->body_json == NULL &&
-	    json_error_code(&je) == json_error_numeric_overflow)
-		r->body_json = json_loadb(r->body, r->bodylen,
-		    flags | JSON_DECODE_INT_AS_REAL, &je);
-	if (r->body_json == NULL) {
+	/* The one parser with the one set of rules (lib/schema/json.c). */
+	if ((r->body_json = fpg_json_load(r->body, r->bodylen, &je)) == NULL) {
 		send_json_invalid(r, &je);
 		return FPG_EANSWERED;
 	}

@@ -46,3 +46,26 @@ fpg_pct_decode(char *s, size_t len, int plus, size_t *outlen)
 	*outlen = o;
 	return 0;
 }
+
+size_t
+fpg_pct_encode(char *out, const char *s)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	char			*o = out;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			*o++ = (char)c;
+		else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o = '\0';
+	return (size_t)(o - out);
+}
