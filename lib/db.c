@@ -440,7 +440,11 @@ command(struct fpg_db *db, const char *sql)
 enum fpg_err
 fpg_db_begin(struct fpg_db *db)
 {
-	if (db->in_tx || command(db, "BEGIN") != FPG_OK)
+	if (db->in_tx) {
+		record(db, NULL, "25001");	/* a bug: already in one */
+		return FPG_EDB;
+	}
+	if (command(db, "BEGIN") != FPG_OK)
 		return FPG_EDB;
 	db->in_tx = 1;
 	return FPG_OK;

@@ -62,10 +62,12 @@ static enum fpg_err
 bad_header(struct fpg_req *r)
 {
 	char		 msg[96] = "Invalid header: ";
-	const char	*p = r->bad_header + 5;
+	const char	*p = r->bad_header;
 	size_t		 o = strlen(msg);
 	int		 up = 1;
 
+	if (strncmp(p, "HTTP_", 5) == 0)
+		p += 5;
 	for (; *p && *p != '=' && o < sizeof(msg) - 1; p++) {
 		if (*p == '_') {
 			msg[o++] = '-';
@@ -100,6 +102,9 @@ parse(struct fpg_req *r)
 	if ((v = fpg_io_env(r, FPG_ENV_IF_NONE_MATCH)) != NULL &&
 	    !fpg_etag_list_valid(v))
 		return answer(r, 400, "Invalid header: If-None-Match");
+	/* Statements of a safe method may run again on a new connection. */
+	r->db->idempotent = strcmp(r->method, "GET") == 0 ||
+	    strcmp(r->method, "HEAD") == 0;
 	return FPG_OK;
 }
 
@@ -200,9 +205,12 @@ handler(struct fpg_req *r)
 		fpg_send_error(r, 500, "Internal Server Error");
 }
 
+/* A transaction a step left open is rolled back here (the handler's
+ * already was); then the input is drained and the request logged. */
 static void
 after(struct fpg_req *r)
 {
+	fpg_db_end(r->db);
 	fpg_io_drain(r);
 	fpg_log_access(r->method, r->path, r->status, r->bytes,
 	    (long)(fpg_now_us() - r->start), r->id);
@@ -222,10 +230,7 @@ fpg_req_handle(struct fpg_req *r)
 	fpg_db_start(r->db, 0);
 	if (parse(r) == FPG_OK && builtin(r) == FPG_OK &&
 	    route(r) == FPG_OK && steps(r) == FPG_OK &&
-	    body(r) == FPG_OK && fpg_validate(r) == FPG_OK && !r->answered) {
-		r->db->idempotent = strcmp(r->method, "GET") == 0 ||
-		    strcmp(r->method, "HEAD") == 0;
+	    body(r) == FPG_OK && fpg_validate(r) == FPG_OK && !r->answered)
 		handler(r);
-	}
 	after(r);
 }

@@ -43,7 +43,8 @@ header_ok(const char *v)
 /*
  * Finds the parameters of enum fpg_env in one pass over the list, the
  * first of each name as FCGX_GetParam would (it scans the list from
- * the start on every call).  On the way, every header (HTTP_*) is
+ * the start on every call).  On the way, every header (HTTP_* and
+ * CONTENT_TYPE) is
  * checked: one the library could not read (a control byte, or longer
  * than FPG_HEADER_MAX) is remembered in bad_header, and the request
  * is refused, so that no header the client sent silently counts as
@@ -58,9 +59,10 @@ fpg_io_index(struct fpg_req *r)
 
 	for (; p != NULL && *p != NULL; p++) {
 		e = *p;
-		if (e[0] == 'H' && r->bad_header == NULL &&
-		    strncmp(e, "HTTP_", 5) == 0 && (v = strchr(e, '=')) &&
-		    !header_ok(v + 1))
+		if (r->bad_header == NULL && ((e[0] == 'H' &&
+		    strncmp(e, "HTTP_", 5) == 0) || (e[0] == 'C' &&
+		    strncmp(e, "CONTENT_TYPE=", 13) == 0)) &&
+		    (v = strchr(e, '=')) && !header_ok(v + 1))
 			r->bad_header = e;
 		for (i = 0; i < FPG_ENV_N; i++)
 			if (e[0] == env_names[i][0] && r->env[i] == NULL &&

@@ -279,7 +279,7 @@ fpg_header(const struct fpg_req *r, const char *name)
 	if (v == NULL || strlen(v) > FPG_HEADER_MAX)
 		return NULL;
 	for (p = v; *p; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\t')
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
 			return NULL;
 	return v;
 }

@@ -105,12 +105,13 @@ hello(struct fpg_req *r)
 	fpg_send(r, 200, body, sizeof(body) - 1);
 }
 
-static const struct fpg_stmt stmts[] = { { NULL, NULL } };
+static const struct fpg_stmt stmts[] = { { NULL } };
 
 static const struct fpg_route routes[] = {
-	{ "GET", "/hello", hello, NULL, NULL, NULL },
-	{ "GET", "/hello/{n}", hello, n_schema, NULL, NULL },
-	{ NULL, NULL, NULL, NULL, NULL, NULL }
+	{ .method = "GET", .path = "/hello", .handler = hello },
+	{ .method = "GET", .path = "/hello/{n}", .handler = hello,
+	  .path_schema = n_schema },
+	{ NULL }
 };
 
 static const struct fpg_resource res = {
