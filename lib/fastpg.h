@@ -48,6 +48,7 @@ const char	*fpg_strerror(enum fpg_err);
 #define FPG_PARAMS_MAX		256	/* query parameters */
 #define FPG_HEADER_MAX		8192	/* bytes of one header value we read */
 #define FPG_ERRORS_MAX		64	/* entries in one 422 detail list */
+#define FPG_ERRORS_BYTES	65536	/* bytes of one 422 answer, at most */
 
 struct fpg_req;
 

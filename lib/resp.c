@@ -191,12 +191,95 @@ fpg_send_error(struct fpg_req *r, int status, const char *detail)
 	return rc;
 }
 
-/* Sends 422 {"detail": errors}; takes the reference to errors. */
+#define TEXT_MAX	128	/* bytes of an echoed string kept */
+#define INPUT_MAX	256	/* bytes of an echoed value as JSON */
+#define LOC_MAX		32	/* entries of a loc list */
+
+/*
+ * s cut to its first and last bytes around "...", the way Pydantic's
+ * repr shortens a long value, each cut on a UTF-8 boundary.  A new
+ * reference, or NULL when s is short enough.
+ */
+static json_t *
+shorten(const char *s, size_t len)
+{
+	size_t	 head = TEXT_MAX / 2 - 2, tail = TEXT_MAX / 2 - 2;
+	char	 buf[TEXT_MAX];
+
+	if (len <= TEXT_MAX)
+		return NULL;
+	while (head > 0 && ((unsigned char)s[head] & 0xc0) == 0x80)
+		head--;
+	while (tail > 0 && ((unsigned char)s[len - tail] & 0xc0) == 0x80)
+		tail--;
+	memcpy(buf, s, head);
+	memcpy(buf + head, "...", 3);
+	memcpy(buf + head + 3, s + len - tail, tail);
+	return json_stringn_nocheck(buf, head + 3 + tail);
+}
+
+/*
+ * Bounds one 422 item in place: loc and msg strings are shortened, an
+ * echoed input string too, and an input that takes more than INPUT_MAX
+ * bytes as JSON (the whole body of a "missing" error, say) becomes its
+ * JSON text, shortened.  The item keeps its keys and types otherwise.
+ */
+static void
+bound_item(json_t *e)
+{
+	json_t	*loc = json_object_get(e, "loc"), *v, *n;
+	size_t	 i;
+	char	*text;
+
+	/* A place deep in a nested body: its first and last steps. */
+	if (json_array_size(loc) > LOC_MAX) {
+		while (json_array_size(loc) > LOC_MAX)
+			json_array_remove(loc, LOC_MAX / 2);
+		json_array_set_new(loc, LOC_MAX / 2, json_string("..."));
+	}
+	json_array_foreach(loc, i, v)
+		if (json_is_string(v) && (n = shorten(json_string_value(v),
+		    json_string_length(v))) != NULL)
+			json_array_set_new(loc, i, n);
+	if ((v = json_object_get(e, "msg")) != NULL && json_is_string(v) &&
+	    (n = shorten(json_string_value(v), json_string_length(v))))
+		json_object_set_new(e, "msg", n);
+	if ((v = json_object_get(e, "input")) == NULL)
+		return;
+	if (json_is_string(v)) {
+		if ((n = shorten(json_string_value(v), json_string_length(v))))
+			json_object_set_new(e, "input", n);
+		return;
+	}
+	if (!json_is_object(v) && !json_is_array(v))
+		return;
+	if (json_dumpb(v, NULL, 0, JSON_COMPACT) <= INPUT_MAX)
+		return;
+	if ((text = json_dumps(v, JSON_COMPACT)) == NULL)
+		return;
+	if ((n = shorten(text, strlen(text))) != NULL)
+		json_object_set_new(e, "input", n);
+	free(text);
+}
+
+/*
+ * Sends 422 {"detail": errors}; takes the reference to errors.  The
+ * answer is bounded: each item by bound_item(), the whole by dropping
+ * items from the end past FPG_ERRORS_BYTES (one always stays).
+ */
 enum fpg_err
 fpg_send_validation(struct fpg_req *r, json_t *errors)
 {
-	json_t		*v = json_pack("{s:o}", "detail", errors);
+	json_t		*v, *e;
 	enum fpg_err	 rc;
+	size_t		 i;
+
+	json_array_foreach(errors, i, e)
+		bound_item(e);
+	while (json_array_size(errors) > 1 && json_dumpb(errors, NULL, 0,
+	    JSON_COMPACT) > FPG_ERRORS_BYTES - 16)
+		json_array_remove(errors, json_array_size(errors) - 1);
+	v = json_pack("{s:o}", "detail", errors);
 
 	rc = v ? fpg_send_json(r, 422, v) : fpg_send_error(r, 500,
 	    "Internal Server Error");

@@ -240,6 +240,29 @@ START_TEST(validation_errors_all_at_once)
 }
 END_TEST
 
+/* An answer never grows with the body: 2,500 unknown keys (the whole
+ * body echoed by "missing" before) stay under FPG_ERRORS_BYTES. */
+START_TEST(validation_answer_bounded)
+{
+	char		*body = malloc(64 * 1024), *p = body;
+	struct resp	 r;
+	int		 i;
+
+	ck_assert_ptr_nonnull(body);
+	*p++ = '{';
+	for (i = 0; i < 2500; i++)
+		p += sprintf(p, "%s\"unknown%05d\":\"vvvvvv\"", i ? "," : "", i);
+	*p++ = '}';
+	*p = '\0';
+	r = send_json("POST", "/items", body);
+	ck_assert_int_eq(r.status, 422);
+	ck_assert_msg(r.len <= 65536, "%zu bytes", r.len);
+	ck_assert(json_array_size(json_object_get(r.json, "detail")) > 0);
+	resp_free(&r);
+	free(body);
+}
+END_TEST
+
 START_TEST(wrong_content_type)
 {
 	const char	*h[] = { "Content-Type: text/plain", NULL };
@@ -465,6 +488,7 @@ suite(void)
 
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, create_read_exact);
+	tcase_add_test(t, validation_answer_bounded);
 	tcase_add_test(t, defaults_applied);
 	tcase_add_test(t, patch_merges);
 	tcase_add_test(t, delete_then_gone);

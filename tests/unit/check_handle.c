@@ -75,6 +75,11 @@ static const struct fpg_route routes[] = {
 	  .body_schema = "{\"type\":\"object\"}" },
 	{ .method = "GET", .path = "/broken", .handler = h_echo,
 	  .before = broken_steps },
+	{ .method = "POST", .path = "/strict", .handler = h_echo,
+	  .body_schema = "{\"type\":\"object\",\"required\":[\"name\"],"
+	  "\"additionalProperties\":false,\"properties\":{\"name\":"
+	  "{\"type\":\"string\",\"maxLength\":5},\"lines\":{\"type\":"
+	  "\"array\",\"items\":{\"type\":\"integer\"}}}}" },
 	{ NULL }
 };
 
@@ -88,7 +93,7 @@ setup(void)
 {
 	char err[256];
 
-	setenv("MAX_BODY_SIZE", "4k", 1);
+	setenv("MAX_BODY_SIZE", "4m", 1);
 	setenv("LOG_LEVEL", "error", 1);
 	app.res = &res;
 	ck_assert(fpg_conf_load(&app.conf, "/dev/null", err,
@@ -258,6 +263,71 @@ START_TEST(t_cgi_length)
 }
 END_TEST
 
+/* Posts body to /strict; checks the 422 is bounded, valid, list-shaped. */
+static void
+bounded_422(const char *body)
+{
+	const char	*env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/strict",
+	    "CONTENT_TYPE=application/json", NULL, "HTTP_X_TOKEN=a", NULL };
+	char		 cl[64], *out, *b;
+	json_t		*j, *e;
+	size_t		 i, len;
+
+	snprintf(cl, sizeof(cl), "CONTENT_LENGTH=%zu", strlen(body));
+	env[3] = cl;
+	ck_assert_int_eq(serve(env, body, &out), 422);
+	ck_assert_int_eq(ran, 0);
+	ck_assert_ptr_nonnull(b = strstr(out, "\r\n\r\n"));
+	b += 4;
+	len = strlen(b);
+	ck_assert_msg(len <= FPG_ERRORS_BYTES, "%zu bytes", len);
+	ck_assert_ptr_nonnull(j = json_loadb(b, len, 0, NULL));
+	ck_assert(json_array_size(json_object_get(j, "detail")) > 0);
+	json_array_foreach(json_object_get(j, "detail"), i, e) {
+		ck_assert(json_is_string(json_object_get(e, "type")));
+		ck_assert(json_is_array(json_object_get(e, "loc")));
+		ck_assert(json_is_string(json_object_get(e, "msg")));
+	}
+	json_decref(j);
+	free(out);
+}
+
+/* A 422 never grows with the body (issue 12): bounded, still valid. */
+START_TEST(t_bounded_422)
+{
+	struct fpg_buf	 b = { .max = 4 * 1024 * 1024 };
+	size_t		 i;
+
+	/* 50,000 unknown keys: each an error, and "name" missing echoes
+	 * the whole body */
+	fpg_buf_puts(&b, "{");
+	for (i = 0; i < 50000; i++)
+		fpg_buf_printf(&b, "%s\"key%zu\":\"v\"", i ? "," : "", i);
+	fpg_buf_puts(&b, "}");
+	ck_assert(!b.oom);
+	bounded_422(b.p);
+	fpg_buf_free(&b);
+	/* 10,000 invalid lines */
+	memset(&b, 0, sizeof(b));
+	b.max = 4 * 1024 * 1024;
+	fpg_buf_puts(&b, "{\"name\":\"a\",\"lines\":[");
+	for (i = 0; i < 10000; i++)
+		fpg_buf_printf(&b, "%s\"line %zu\"", i ? "," : "", i);
+	fpg_buf_puts(&b, "]}");
+	bounded_422(b.p);
+	fpg_buf_free(&b);
+	/* one long string: its echo is cut, Pydantic-style */
+	memset(&b, 0, sizeof(b));
+	b.max = 4 * 1024 * 1024;
+	fpg_buf_puts(&b, "{\"name\":\"");
+	for (i = 0; i < 100000; i++)
+		fpg_buf_put(&b, "\xc3\xa9", 2);	/* cut on UTF-8 bounds */
+	fpg_buf_puts(&b, "\"}");
+	bounded_422(b.p);
+	fpg_buf_free(&b);
+}
+END_TEST
+
 static Suite *
 handle_suite(void)
 {
@@ -271,6 +341,7 @@ handle_suite(void)
 	tcase_add_test(tc, t_bad_header);
 	tcase_add_test(tc, t_if_match);
 	tcase_add_test(tc, t_cgi_length);
+	tcase_add_test(tc, t_bounded_422);
 	suite_add_tcase(s, tc);
 	return s;
 }
