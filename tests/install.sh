@@ -75,6 +75,16 @@ else
 	fail "libexec/fastpg/items --check"; cat "$tmp/check.log" >&2
 fi
 
+# The installed fastpg-validate reads a body as the installed library's
+# server does (fpg_json_load): a "\u0000" escape gets the server's 422
+# json_invalid, not a pass.
+printf '{"type":"object"}' >"$tmp/s.json"
+printf '{"a":"x\\u0000y"}' >"$tmp/nul.json"
+out=$(LD_LIBRARY_PATH=$d/lib "$d/bin/fastpg-validate" "$tmp/s.json" \
+    "$tmp/nul.json" 2>/dev/null); rc=$?
+check "bin/fastpg-validate: \\u0000 in a body is what the server says" \
+    "1 json_invalid" "$rc $(printf '%s' "$out" | sed -n 's/^\[{"type":"\([a-z_]*\)".*/\1/p')"
+
 for m in man/*.[0-9]; do
 	[ -e "$m" ] || continue
 	s=${m##*.}

@@ -13,7 +13,9 @@
  * compiled once and a cycle is just a pointer back.
  *
  * This file holds the compile state (struct comp), the memo, the
- * error path, node allocation, $ref resolution and the entry points.
+ * error path, node allocation, what follows a node's keywords (its
+ * property table and prepared errors), $ref resolution and the entry
+ * points.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -221,6 +223,72 @@ node_free(struct node *n)
 	free(n->anyof);
 	free(n->oneof);
 	free(n);
+}
+
+/*
+ * Once all of n's keywords are in: the hash table of its property
+ * names (open addressing, at most half full, so a probe ends soon),
+ * and for each required name the index of its property, so that
+ * validation finds both in one pass over the instance.
+ */
+static int
+proptab(struct comp *c, struct node *n)
+{
+	size_t		 i, sz;
+	uint32_t	 k;
+
+	if (n->nprops > 0) {
+		for (sz = 4; sz < n->nprops * 2; sz *= 2)
+			continue;
+		if (sz > UINT32_MAX ||
+		    (n->ptab = calloc(sz, sizeof(*n->ptab))) == NULL)
+			return fpg_schema_cerr(c, "out of memory") != NULL;
+		n->pmask = (uint32_t)(sz - 1);
+		for (i = 0; i < n->nprops; i++) {
+			k = fpg_schema_namehash(n->props[i].name,
+			    n->props[i].len) & n->pmask;
+			while (n->ptab[k] != 0)
+				k = (k + 1) & n->pmask;
+			n->ptab[k] = (uint32_t)i + 1;
+			if (n->props[i].n->def != NULL)
+				n->anydef = 1;
+		}
+	}
+	for (i = 0; i < n->nreq; i++)
+		n->req[i].pidx = fpg_schema_prop_find(n, n->req[i].name,
+		    n->req[i].len);
+	return 1;
+}
+
+/* The prepared errors of n's string keywords. */
+static int
+strerrs(struct comp *c, struct node *n)
+{
+	if (n->minlen >= 0 && !fpg_schema_kerr(&n->eminlen,
+	    "string_too_short", json_pack("{sI}", "min_length",
+	    (json_int_t)n->minlen),
+	    "String should have at least %lld character%s",
+	    n->minlen, n->minlen == 1 ? "" : "s"))
+		return fpg_schema_cerr(c, "out of memory") != NULL;
+	if (n->maxlen >= 0 && !fpg_schema_kerr(&n->emaxlen,
+	    "string_too_long", json_pack("{sI}", "max_length",
+	    (json_int_t)n->maxlen),
+	    "String should have at most %lld character%s",
+	    n->maxlen, n->maxlen == 1 ? "" : "s"))
+		return fpg_schema_cerr(c, "out of memory") != NULL;
+	if (n->pattern.code != NULL && !fpg_schema_kerr(&n->epattern,
+	    "string_pattern_mismatch", json_pack("{ss}", "pattern",
+	    n->pattern.src), "String should match pattern '%s'",
+	    n->pattern.src))
+		return fpg_schema_cerr(c, "out of memory") != NULL;
+	return 1;
+}
+
+/* After n's keywords: see schema_int.h. */
+int
+fpg_schema_finish(struct comp *c, struct node *n)
+{
+	return proptab(c, n) && strerrs(c, n);
 }
 
 /*

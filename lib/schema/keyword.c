@@ -2,12 +2,14 @@
  * keyword.c -- one keyword of a schema object compiled into its
  * struct node: the value checked (a bad one is a compile error naming
  * the keyword's JSON pointer) and converted into what validation
- * reads, and, once all keywords are in, the node's property table and
- * prepared errors (fpg_schema_finish()).
+ * reads.  What follows once all keywords are in (the node's property
+ * table and prepared errors) is fpg_schema_finish(), in compile.c.
  *
- * Keywords never go unnoticed: one we do not implement is an error.
+ * The keywords are one table, keywords[] (a new keyword is a row
+ * there), and never go unnoticed: one not in it is an error.
  */
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,241 +203,357 @@ pending(struct comp *c, struct node *n, const char *ref)
 	return 1;
 }
 
-/* Names only the reader uses: accepted and ignored. */
-static const char *const annotations[] = {
-	"$schema", "$comment", "$anchor", "title", "description",
-	"examples", "example", "deprecated", "readOnly", "writeOnly",
-	"contentMediaType", "contentEncoding",
+/*
+ * The keywords, one function each, called with the path already naming
+ * the keyword.  Each returns 0 on error, with the message written or,
+ * if none was, "invalid value" written for it by fpg_schema_keyword().
+ * k is the keyword's row in the table below: rows that share a
+ * function tell it, by k->off (and k->off2), which field of struct
+ * node to fill, and by k->arg anything else it needs.
+ */
+struct keyword;
+typedef int	 kwfn(struct comp *, struct node *, const struct keyword *,
+		    const json_t *);
+
+struct keyword {
+	const char	*name;
+	kwfn		*fn;	/* NULL: an annotation, accepted and ignored */
+	size_t		 off;	/* a field of struct node */
+	size_t		 off2;	/* its count, for a list of subschemas */
+	const void	*arg;
+};
+
+/* The field of n at offset off, for the rows that name one. */
+#define FIELD(n, off, type)	((type *)(void *)((char *)(n) + (off)))
+
+/* The error of each numeric bound: Pydantic's type, ctx key, message. */
+struct boundmsg {
+	const char	*type;
+	const char	*ctxkey;
+	const char	*what;
+};
+
+static const struct boundmsg ge = {
+	"greater_than_equal", "ge", "greater than or equal to " };
+static const struct boundmsg le = {
+	"less_than_equal", "le", "less than or equal to " };
+static const struct boundmsg gt = { "greater_than", "gt", "greater than " };
+static const struct boundmsg lt = { "less_than", "lt", "less than " };
+
+static int
+kw_type(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	(void)k;
+	return compile_type(c, n, v);
+}
+
+static int
+kw_enum(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	const json_t	**vals;
+	size_t		  i, nv = json_array_size(v);
+	char		 *exp = NULL;
+	int		  ok;
+
+	(void)k;
+	if (!json_is_array(v))
+		return fpg_schema_cerr(c, "must be an array") != NULL;
+	n->enumv = v;
+	if ((vals = calloc(nv + 1, sizeof(*vals))) != NULL) {
+		for (i = 0; i < nv; i++)
+			vals[i] = json_array_get(v, i);
+		exp = fpg_schema_expected(vals, nv);
+		free(vals);
+	}
+	ok = exp != NULL && fpg_schema_kerr(&n->eenum, "enum",
+	    json_pack("{ss}", "expected", exp), "Input should be %s", exp);
+	free(exp);
+	if (!ok)
+		fpg_schema_cerr(c, "out of memory");
+	return ok;
+}
+
+static int
+kw_const(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	char	*exp = fpg_schema_expected(&v, 1);
+	int	 ok;
+
+	(void)k;
+	n->constv = v;
+	ok = exp != NULL && fpg_schema_kerr(&n->econst, "literal_error",
+	    json_pack("{ss}", "expected", exp), "Input should be %s", exp);
+	free(exp);
+	if (!ok)
+		fpg_schema_cerr(c, "out of memory");
+	return ok;
+}
+
+static int
+kw_properties(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	(void)k;
+	return compile_map(c, v, &n->props, NULL, &n->nprops);
+}
+
+static int
+kw_pattern_properties(struct comp *c, struct node *n,
+    const struct keyword *k, const json_t *v)
+{
+	(void)k;
+	return compile_map(c, v, NULL, &n->pprops, &n->npprops);
+}
+
+/* $defs, definitions: compiled for their errors, reached by $ref. */
+static int
+kw_defs(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	(void)n;
+	(void)k;
+	return compile_map(c, v, NULL, NULL, NULL);
+}
+
+static int
+kw_required(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	const json_t	*s;
+	size_t		 i;
+
+	(void)k;
+	if (!json_is_array(v) || (n->req = calloc(json_array_size(v) + 1,
+	    sizeof(*n->req))) == NULL)
+		return fpg_schema_cerr(c, "must be an array of strings") !=
+		    NULL;
+	for (i = 0; i < json_array_size(v); i++) {
+		if (!json_is_string(s = json_array_get(v, i)))
+			return fpg_schema_cerr(c,
+			    "must be an array of strings") != NULL;
+		n->req[i].name = json_string_value(s);
+		n->req[i].len = json_string_length(s);
+		if ((n->req[i].jname = json_stringn(n->req[i].name,
+		    n->req[i].len)) == NULL)
+			return fpg_schema_cerr(c, "out of memory") != NULL;
+		n->nreq++;
+	}
+	return 1;
+}
+
+/* One subschema (additionalProperties, items, not) into k->off. */
+static int
+kw_schema(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	return (*FIELD(n, k->off, struct node *) =
+	    fpg_schema_compile(c, v)) != NULL;
+}
+
+/* A list of subschemas (prefixItems, allOf, ...): k->off, k->off2. */
+static int
+kw_list(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	return compile_list(c, v, FIELD(n, k->off, struct node **),
+	    FIELD(n, k->off2, size_t));
+}
+
+/* A count (minItems, maxLength, ...) into the long long at k->off. */
+static int
+kw_count(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	(void)c;
+	return count(v, FIELD(n, k->off, long long));
+}
+
+static int
+kw_unique(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	(void)c;
+	(void)k;
+	n->unique = json_is_true(v);
+	return json_is_boolean(v);
+}
+
+static int
+kw_pattern(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	(void)k;
+	if (!json_is_string(v))
+		return fpg_schema_cerr(c, "must be a string") != NULL;
+	return regex(c, &n->pattern, json_string_value(v),
+	    json_string_length(v));
+}
+
+/* A numeric bound into the struct bound at k->off; k->arg its error. */
+static int
+kw_bound(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	const struct boundmsg	*m = k->arg;
+
+	return compile_bound(c, v, FIELD(n, k->off, struct bound), m->type,
+	    m->ctxkey, m->what);
+}
+
+static int
+kw_multiple(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	(void)k;
+	if (!json_is_number(v))
+		return fpg_schema_cerr(c, "must be a number") != NULL;
+	if (json_number_value(v) <= 0)
+		return fpg_schema_cerr(c, "must be greater than 0") != NULL;
+	fpg_schema_mult_init(&n->mult, v);
+	return compile_bound(c, v, &n->mult.b, "multiple_of", "multiple_of",
+	    "a multiple of ");
+}
+
+static int
+kw_format(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	(void)k;
+	if (!json_is_string(v))
+		return fpg_schema_cerr(c, "must be a string") != NULL;
+	if ((n->fmt = fpg_schema_fmt_lookup(json_string_value(v),
+	    json_string_length(v))) == FPG_FMT_NONE)
+		return fpg_schema_cerr(c, "unsupported format \"%s\"",
+		    json_string_value(v)) != NULL;
+	return 1;
+}
+
+/* "default": kept as it is, copied into an instance that lacks it. */
+static int
+kw_default(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	(void)c;
+	(void)k;
+	n->def = v;
+	return 1;
+}
+
+/* "$ref": queued, resolved once the whole document is compiled. */
+static int
+kw_ref(struct comp *c, struct node *n, const struct keyword *k,
+    const json_t *v)
+{
+	(void)k;
+	if (!json_is_string(v))
+		return fpg_schema_cerr(c, "must be a string") != NULL;
+	return pending(c, n, json_string_value(v));
+}
+
+#define NODE(f)		offsetof(struct node, f)
+
+/*
+ * Every keyword the compiler knows: a keyword not here makes a schema
+ * unsupported, never silently ignored.  A new keyword is one row (and,
+ * unless it fills a field as an existing row does, one kw_ function),
+ * plus what validation does with its field in valid.c.  "$id" is not
+ * here: it is ignored at the root only (see fpg_schema_keyword()).
+ */
+static const struct keyword keywords[] = {
+	/* Read by people and tools only. */
+	{ .name = "$schema" },
+	{ .name = "$comment" },
+	{ .name = "$anchor" },
+	{ .name = "title" },
+	{ .name = "description" },
+	{ .name = "examples" },
+	{ .name = "example" },
+	{ .name = "deprecated" },
+	{ .name = "readOnly" },
+	{ .name = "writeOnly" },
+	{ .name = "contentMediaType" },
+	{ .name = "contentEncoding" },
+
+	/* Any instance. */
+	{ .name = "type",	.fn = kw_type },
+	{ .name = "enum",	.fn = kw_enum },
+	{ .name = "const",	.fn = kw_const },
+	{ .name = "allOf",	.fn = kw_list,
+	    .off = NODE(allof), .off2 = NODE(nallof) },
+	{ .name = "anyOf",	.fn = kw_list,
+	    .off = NODE(anyof), .off2 = NODE(nanyof) },
+	{ .name = "oneOf",	.fn = kw_list,
+	    .off = NODE(oneof), .off2 = NODE(noneof) },
+	{ .name = "not",	.fn = kw_schema,	.off = NODE(not) },
+	{ .name = "$ref",	.fn = kw_ref },
+	{ .name = "$defs",	.fn = kw_defs },
+	{ .name = "definitions", .fn = kw_defs },
+	{ .name = "default",	.fn = kw_default },
+
+	/* Objects. */
+	{ .name = "properties",	.fn = kw_properties },
+	{ .name = "patternProperties", .fn = kw_pattern_properties },
+	{ .name = "additionalProperties", .fn = kw_schema, .off = NODE(addl) },
+	{ .name = "required",	.fn = kw_required },
+	{ .name = "minProperties", .fn = kw_count,	.off = NODE(minprops) },
+	{ .name = "maxProperties", .fn = kw_count,	.off = NODE(maxprops) },
+
+	/* Arrays. */
+	{ .name = "items",	.fn = kw_schema,	.off = NODE(items) },
+	{ .name = "prefixItems", .fn = kw_list,
+	    .off = NODE(prefix), .off2 = NODE(nprefix) },
+	{ .name = "minItems",	.fn = kw_count,		.off = NODE(minitems) },
+	{ .name = "maxItems",	.fn = kw_count,		.off = NODE(maxitems) },
+	{ .name = "uniqueItems", .fn = kw_unique },
+
+	/* Strings. */
+	{ .name = "minLength",	.fn = kw_count,		.off = NODE(minlen) },
+	{ .name = "maxLength",	.fn = kw_count,		.off = NODE(maxlen) },
+	{ .name = "pattern",	.fn = kw_pattern },
+	{ .name = "format",	.fn = kw_format },
+
+	/* Numbers: a bound's row names its field and its error. */
+	{ .name = "minimum",	.fn = kw_bound,	.off = NODE(min), .arg = &ge },
+	{ .name = "maximum",	.fn = kw_bound,	.off = NODE(max), .arg = &le },
+	{ .name = "exclusiveMinimum", .fn = kw_bound,
+	    .off = NODE(xmin), .arg = &gt },
+	{ .name = "exclusiveMaximum", .fn = kw_bound,
+	    .off = NODE(xmax), .arg = &lt },
+	{ .name = "multipleOf",	.fn = kw_multiple },
 };
 
 /*
- * One keyword of the schema object being compiled into n.  The path
- * names the subschema; keyword-value errors add the keyword to it.
- * Returns 0 on error (message written).
+ * One keyword of the schema object being compiled into n, found in
+ * keywords[].  The path names the subschema; keyword-value errors add
+ * the keyword to it.  Returns 0 on error (message written).
  */
 int
 fpg_schema_keyword(struct comp *c, struct node *n, const json_t *self,
     const char *key, size_t klen, const json_t *v)
 {
-	size_t	 i, old;
-	int	 ok = 1;
+	const struct keyword	*k;
+	size_t			 i, old;
+	int			 ok;
 
-	for (i = 0; i < sizeof(annotations) / sizeof(annotations[0]); i++)
-		if (iskw(key, klen, annotations[i]))
-			return 1;
 	if (iskw(key, klen, "$id") && self == c->s->doc)
 		return 1;
-
-	/*
-	 * Error paths below use "ok = fpg_schema_cerr(...) != NULL": fpg_schema_cerr() writes
-	 * the message and returns NULL, so ok becomes 0.
-	 */
-	old = fpg_schema_path_push(c, key, klen);
-	if (iskw(key, klen, "type"))
-		ok = compile_type(c, n, v);
-	else if (iskw(key, klen, "enum")) {
-		if (!json_is_array(v))
-			ok = fpg_schema_cerr(c, "must be an array") != NULL;
-		else {
-			const json_t **vals;
-			size_t nv = json_array_size(v);
-			char *exp = NULL;
-
-			n->enumv = v;
-			if ((vals = calloc(nv + 1, sizeof(*vals))) != NULL) {
-				for (i = 0; i < nv; i++)
-					vals[i] = json_array_get(v, i);
-				exp = fpg_schema_expected(vals, nv);
-				free(vals);
-			}
-			ok = exp != NULL && fpg_schema_kerr(&n->eenum, "enum",
-			    json_pack("{ss}", "expected", exp),
-			    "Input should be %s", exp);
-			free(exp);
-			if (!ok)
-				fpg_schema_cerr(c, "out of memory");
-		}
-	} else if (iskw(key, klen, "const")) {
-		char *exp = fpg_schema_expected(&v, 1);
-
-		n->constv = v;
-		ok = exp != NULL && fpg_schema_kerr(&n->econst,
-		    "literal_error", json_pack("{ss}", "expected", exp),
-		    "Input should be %s", exp);
-		free(exp);
-		if (!ok)
-			fpg_schema_cerr(c, "out of memory");
-	} else if (iskw(key, klen, "properties")) {
-		ok = compile_map(c, v, &n->props, NULL, &n->nprops);
-	} else if (iskw(key, klen, "patternProperties"))
-		ok = compile_map(c, v, NULL, &n->pprops, &n->npprops);
-	else if (iskw(key, klen, "$defs") || iskw(key, klen, "definitions"))
-		ok = compile_map(c, v, NULL, NULL, NULL);
-	else if (iskw(key, klen, "required")) {
-		if (!json_is_array(v) ||
-		    (n->req = calloc(json_array_size(v) + 1,
-		    sizeof(*n->req))) == NULL)
-			ok = fpg_schema_cerr(c, "must be an array of strings") != NULL;
-		for (i = 0; ok && i < json_array_size(v); i++) {
-			const json_t *s = json_array_get(v, i);
-			if (!json_is_string(s)) {
-				ok = fpg_schema_cerr(c, "must be an array of strings") !=
-				    NULL;
-				break;
-			}
-			n->req[i].name = json_string_value(s);
-			n->req[i].len = json_string_length(s);
-			if ((n->req[i].jname = json_stringn(n->req[i].name,
-			    n->req[i].len)) == NULL) {
-				ok = fpg_schema_cerr(c, "out of memory") != NULL;
-				break;
-			}
-			n->nreq++;
-		}
-	} else if (iskw(key, klen, "additionalProperties"))
-		ok = (n->addl = fpg_schema_compile(c, v)) != NULL;
-	else if (iskw(key, klen, "items"))
-		ok = (n->items = fpg_schema_compile(c, v)) != NULL;
-	else if (iskw(key, klen, "not"))
-		ok = (n->not = fpg_schema_compile(c, v)) != NULL;
-	else if (iskw(key, klen, "prefixItems"))
-		ok = compile_list(c, v, &n->prefix, &n->nprefix);
-	else if (iskw(key, klen, "allOf"))
-		ok = compile_list(c, v, &n->allof, &n->nallof);
-	else if (iskw(key, klen, "anyOf"))
-		ok = compile_list(c, v, &n->anyof, &n->nanyof);
-	else if (iskw(key, klen, "oneOf"))
-		ok = compile_list(c, v, &n->oneof, &n->noneof);
-	else if (iskw(key, klen, "minProperties"))
-		ok = count(v, &n->minprops);
-	else if (iskw(key, klen, "maxProperties"))
-		ok = count(v, &n->maxprops);
-	else if (iskw(key, klen, "minItems"))
-		ok = count(v, &n->minitems);
-	else if (iskw(key, klen, "maxItems"))
-		ok = count(v, &n->maxitems);
-	else if (iskw(key, klen, "minLength"))
-		ok = count(v, &n->minlen);
-	else if (iskw(key, klen, "maxLength"))
-		ok = count(v, &n->maxlen);
-	else if (iskw(key, klen, "uniqueItems")) {
-		ok = json_is_boolean(v);
-		n->unique = json_is_true(v);
-	} else if (iskw(key, klen, "pattern")) {
-		if (!json_is_string(v))
-			ok = fpg_schema_cerr(c, "must be a string") != NULL;
-		else
-			ok = regex(c, &n->pattern, json_string_value(v),
-			    json_string_length(v));
-	} else if (iskw(key, klen, "minimum"))
-		ok = compile_bound(c, v, &n->min, "greater_than_equal", "ge",
-		    "greater than or equal to ");
-	else if (iskw(key, klen, "maximum"))
-		ok = compile_bound(c, v, &n->max, "less_than_equal", "le",
-		    "less than or equal to ");
-	else if (iskw(key, klen, "exclusiveMinimum"))
-		ok = compile_bound(c, v, &n->xmin, "greater_than", "gt",
-		    "greater than ");
-	else if (iskw(key, klen, "exclusiveMaximum"))
-		ok = compile_bound(c, v, &n->xmax, "less_than", "lt",
-		    "less than ");
-	else if (iskw(key, klen, "multipleOf")) {
-		if (!json_is_number(v))
-			ok = fpg_schema_cerr(c, "must be a number") != NULL;
-		else if (json_number_value(v) <= 0)
-			ok = fpg_schema_cerr(c, "must be greater than 0") != NULL;
-		else {
-			fpg_schema_mult_init(&n->mult, v);
-			ok = compile_bound(c, v, &n->mult.b, "multiple_of",
-			    "multiple_of", "a multiple of ");
-		}
-	} else if (iskw(key, klen, "format")) {
-		if (!json_is_string(v))
-			ok = fpg_schema_cerr(c, "must be a string") != NULL;
-		else if ((n->fmt = fpg_schema_fmt_lookup(json_string_value(v),
-		    json_string_length(v))) == FPG_FMT_NONE)
-			ok = fpg_schema_cerr(c, "unsupported format \"%s\"",
-			    json_string_value(v)) != NULL;
-	} else if (iskw(key, klen, "default"))
-		n->def = v;
-	else if (iskw(key, klen, "$ref")) {
-		if (!json_is_string(v))
-			ok = fpg_schema_cerr(c, "must be a string") != NULL;
-		else
-			ok = pending(c, n, json_string_value(v));
-	} else {
-		fpg_schema_path_pop(c, old);
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (iskw(key, klen, keywords[i].name))
+			break;
+	if (i == sizeof(keywords) / sizeof(keywords[0]))
 		return fpg_schema_cerr(c, "unsupported keyword \"%.*s\"",
 		    (int)(klen > 64 ? 64 : klen), key) != NULL;
-	}
-	/* Helpers that fail without a message (count(), uniqueItems). */
+	if ((k = &keywords[i])->fn == NULL)
+		return 1;
+
+	old = fpg_schema_path_push(c, key, klen);
+	ok = k->fn(c, n, k, v);
+	/* Functions that fail without a message (count(), uniqueItems). */
 	if (!ok && c->err != NULL && c->errsz > 0 && c->err[0] == '\0')
 		fpg_schema_cerr(c, "invalid value");
 	fpg_schema_path_pop(c, old);
 	return ok;
-}
-
-/*
- * Once all of n's keywords are in: the hash table of its property
- * names (open addressing, at most half full, so a probe ends soon),
- * and for each required name the index of its property, so that
- * validation finds both in one pass over the instance.
- */
-static int
-proptab(struct comp *c, struct node *n)
-{
-	size_t		 i, sz;
-	uint32_t	 k;
-
-	if (n->nprops > 0) {
-		for (sz = 4; sz < n->nprops * 2; sz *= 2)
-			continue;
-		if (sz > UINT32_MAX ||
-		    (n->ptab = calloc(sz, sizeof(*n->ptab))) == NULL)
-			return fpg_schema_cerr(c, "out of memory") != NULL;
-		n->pmask = (uint32_t)(sz - 1);
-		for (i = 0; i < n->nprops; i++) {
-			k = fpg_schema_namehash(n->props[i].name,
-			    n->props[i].len) & n->pmask;
-			while (n->ptab[k] != 0)
-				k = (k + 1) & n->pmask;
-			n->ptab[k] = (uint32_t)i + 1;
-			if (n->props[i].n->def != NULL)
-				n->anydef = 1;
-		}
-	}
-	for (i = 0; i < n->nreq; i++)
-		n->req[i].pidx = fpg_schema_prop_find(n, n->req[i].name,
-		    n->req[i].len);
-	return 1;
-}
-
-/* The prepared errors of n's string keywords. */
-static int
-strerrs(struct comp *c, struct node *n)
-{
-	if (n->minlen >= 0 && !fpg_schema_kerr(&n->eminlen,
-	    "string_too_short", json_pack("{sI}", "min_length",
-	    (json_int_t)n->minlen),
-	    "String should have at least %lld character%s",
-	    n->minlen, n->minlen == 1 ? "" : "s"))
-		return fpg_schema_cerr(c, "out of memory") != NULL;
-	if (n->maxlen >= 0 && !fpg_schema_kerr(&n->emaxlen,
-	    "string_too_long", json_pack("{sI}", "max_length",
-	    (json_int_t)n->maxlen),
-	    "String should have at most %lld character%s",
-	    n->maxlen, n->maxlen == 1 ? "" : "s"))
-		return fpg_schema_cerr(c, "out of memory") != NULL;
-	if (n->pattern.code != NULL && !fpg_schema_kerr(&n->epattern,
-	    "string_pattern_mismatch", json_pack("{ss}", "pattern",
-	    n->pattern.src), "String should match pattern '%s'",
-	    n->pattern.src))
-		return fpg_schema_cerr(c, "out of memory") != NULL;
-	return 1;
-}
-
-int
-fpg_schema_finish(struct comp *c, struct node *n)
-{
-	return proptab(c, n) && strerrs(c, n);
 }

@@ -4,7 +4,7 @@
  * by -fvisibility=hidden).
  *
  *   compile.c  fpg_schema_new(), fpg_schema_free(): text -> nodes
- *   keyword.c  each keyword's value checked and converted
+ *   keyword.c  the keyword table: each value checked and converted
  *   valid.c    fpg_schema_validate(): the walk over an instance
  *   error.c    Pydantic-shaped error objects and messages
  *   number.c   number comparison, printing and multipleOf
