@@ -279,6 +279,10 @@ enum fpg_err fpg_send_validation(struct fpg_req *, json_t *errors);
 /* sqlstate.c: a database failure's answer. */
 enum fpg_err fpg_send_db_error(struct fpg_req *);
 
+/* serve.c: the FastCGI workers. */
+void	 fpg_serve_signals(void);
+int	 fpg_serve_fcgi(const struct fpg_app *, int fd);
+
 /* openapi.c */
 char	*fpg_openapi_build(const struct fpg_resource *,
 	    const struct fpg_router *, const char *root_path,
