@@ -42,7 +42,7 @@ root=0; [ "$(id -u)" -eq 0 ] && root=1
 # The responders' configuration: the variables of lib/conf.c's table
 # (tests/check-conf.sh holds this list against a responder's --help).
 conf_vars="DATABASE_URL POOL_SIZE MAX_OVERFLOW STATEMENT_TIMEOUT MAX_BODY_SIZE
-LOG_LEVEL DB_PREPARE ROOT_PATH"
+LOG_LEVEL DB_PREPARE ROOT_PATH METRICS_DIR"
 # What a web server that spawns the responders must pass on to them.
 resp_vars="$conf_vars ENV_FILE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS"
 
@@ -221,6 +221,9 @@ nginx_up() {
 			    PREFIX="$p" RUN="$dir/run" \
 			    WRITE_BURST="${FASTPG_WRITE_BURST:-2000}" >>"$dir/nginx/resources.conf"
 		done
+		subst "$top/deploy/nginx/ops.conf.in" NAME="$name" \
+		    OPS_ALLOW="$(for n in ${FASTPG_OPS_ALLOW:-}; do printf 'allow %s; ' "$n"; done)" \
+		    >>"$dir/nginx/resources.conf"
 	done
 	{
 		[ $root = 1 ] && echo "user nobody nogroup;"
@@ -361,6 +364,11 @@ up() {
 	pg_up "$dir"
 	# Web servers that spawn the responders pass this on to them.
 	export DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$dir/pgrun"
+	# The counters every process of a resource shares (METRICS_DIR).
+	mkdir -p "$dir/metrics"
+	chmod 700 "$dir/metrics"
+	[ $root = 1 ] && chown nobody:nogroup "$dir/metrics"
+	export METRICS_DIR="${METRICS_DIR-$dir/metrics}"
 	case $server in
 	nginx)
 		responders_up "$dir" "$bin" "$procs"

@@ -47,6 +47,9 @@ const struct fpg_conf_var fpg_conf_vars[] = {
 	  "false sends statements unnamed (PgBouncer < 1.21)" },
 	{ "ROOT_PATH", FPG_CONF_PATH, 0, 256, "", F(root_path), 0,
 	  "mount prefix stripped before routing, such as /api" },
+	{ "METRICS_DIR", FPG_CONF_PATH, 0, 256, "", F(metrics_dir), 0,
+	  "folder of the counters all processes of a resource share "
+	  "(empty: each process its own)" },
 };
 #undef F
 const size_t fpg_conf_nvars =

@@ -41,8 +41,10 @@ fpg_db_init(struct fpg_db *db, const struct fpg_dbconf *cf,
 void
 fpg_db_close(struct fpg_db *db)
 {
-	if (db->conn != NULL)
+	if (db->conn != NULL) {
 		PQfinish(db->conn);
+		fpg_metrics_db(-1, 0);
+	}
 	db->conn = NULL;
 }
 
@@ -235,6 +237,10 @@ fpg_db_connect(struct fpg_db *db)
 		}
 	}
 	db->backoff_ms = BACKOFF_MIN_MS;
+	fpg_metrics_db(1, 0);
+	if (db->ever)
+		fpg_metrics_count(FPG_M_RECONNECTS);
+	db->ever = 1;
 	return 0;
 }
 
@@ -349,6 +355,7 @@ void
 fpg_db_start(struct fpg_db *db, int idempotent)
 {
 	memset(&db->err, 0, sizeof(db->err));
+	db->us = 0;
 	db->idempotent = idempotent;
 	db->in_tx = db->tx_lost = 0;
 }
@@ -367,6 +374,7 @@ fpg_db_run(struct fpg_db *db, const char *name, const char *sql, int n,
 {
 	PGresult	*res;
 	int		 tries = 0, retries = 0, timedout;
+	int64_t		 t0;
 	const char	*st;
 
 	if (name != NULL && (sql = stmt_sql(db, name)) == NULL) {
@@ -379,7 +387,9 @@ again:
 		record(db, NULL, "08006");
 		return NULL;
 	}
+	t0 = fpg_now_us();
 	res = exec_bounded(db, name, sql, n, vals, 0, &timedout);
+	db->us += fpg_now_us() - t0;
 	if (timedout == -1 && tries++ == 0 && !db->in_tx) {
 		fpg_db_close(db);
 		db->next_try = 0;
@@ -390,6 +400,7 @@ again:
 		    "within the statement timeout", name ? name : sql);
 		lost(db);
 		record(db, NULL, "57014");
+		fpg_metrics_count(FPG_M_STMT_TIMEOUTS);
 		return NULL;
 	}
 	switch (PQresultStatus(res)) {
@@ -418,9 +429,12 @@ again:
 	    strcmp(st, "40P01") == 0)) {
 		PQclear(res);
 		retries++;
+		fpg_metrics_count(FPG_M_RETRIES);
 		usleep((useconds_t)(5000 * retries + (fpg_now_us() % 5000)));
 		goto again;
 	}
+	if (strcmp(st, "57014") == 0)
+		fpg_metrics_count(FPG_M_STMT_TIMEOUTS);
 	log_result(st[0] == '2' || strncmp(st, "FP4", 3) == 0 ?
 	    FPG_LOG_INFO : FPG_LOG_ERROR, name ? name : sql, res, db->conn);
 	PQclear(res);

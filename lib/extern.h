@@ -51,6 +51,7 @@ struct fpg_conf {
 	size_t	 max_body;	/* MAX_BODY_SIZE, bytes */
 	int	 log_level;	/* LOG_LEVEL */
 	int	 prepare;	/* DB_PREPARE: named prepared statements */
+	char	*metrics_dir;	/* METRICS_DIR: counters shared there */
 };
 
 /* How a variable's value is parsed, and the type of its field. */
@@ -166,6 +167,8 @@ struct fpg_db {
 	int			 idempotent;	/* may run again on a new conn */
 	int			 in_tx;		/* inside fpg_db_begin */
 	int			 tx_lost;	/* its connection was lost */
+	int			 ever;		/* connected once: next is a reconnect */
+	int64_t			 us;		/* time in statements, this request */
 	struct fpg_dberr	 err;
 };
 
@@ -195,6 +198,7 @@ struct fpg_app {
 	struct fpg_router		 router;
 	char				*openapi;	/* document text */
 	char				 openapi_path[80];
+	char				 ops_path[80];	/* /_fastpg/<name> */
 };
 
 struct fpg_kv {
@@ -275,6 +279,22 @@ int	 fpg_args_coerce(struct fpg_req *, const json_t *schema,
 
 /* resp.c */
 enum fpg_err fpg_send_validation(struct fpg_req *, json_t *errors);
+enum fpg_err fpg_send_typed(struct fpg_req *, int status, const char *ctype,
+	    const char *body, size_t len);
+
+/* metrics.c: counters shared by the processes of a resource. */
+enum fpg_metric {
+	FPG_M_RECONNECTS, FPG_M_STMT_TIMEOUTS, FPG_M_RETRIES,
+	FPG_M_UNAVAILABLE, FPG_M_OVERLOAD, FPG_M_N
+};
+
+int	 fpg_metrics_init(const char *dir, const char *name,
+	    const struct fpg_router *, char *err, size_t errsz);
+void	 fpg_metrics_begin(void);
+void	 fpg_metrics_end(int route, int status, int64_t us, int64_t db_us);
+void	 fpg_metrics_count(enum fpg_metric);
+void	 fpg_metrics_db(int connected, int broken);
+void	 fpg_metrics_text(struct fpg_buf *);
 
 /* sqlstate.c: a database failure's answer. */
 enum fpg_err fpg_send_db_error(struct fpg_req *);

@@ -5,7 +5,8 @@
  *             pass, the request id, the database's per-request state
  *   parse     method, path (req.c), and every header the library reads
  *             must be readable (400; a malformed If-Match is 412)
- *   builtin   the resource's own documents (/<name>/openapi.json)
+ *   builtin   the resource's own documents (/<name>/openapi.json) and
+ *             its operators' (/_fastpg/<name>/livez, readyz, metrics)
  *   route     method + path template -> route (404, 405 + Allow)
  *   query     the query string (400)
  *   steps     the library's (lib_steps), the resource's, the route's:
@@ -46,6 +47,7 @@ answer(struct fpg_req *r, int status, const char *detail)
 static void
 input(struct fpg_req *r)
 {
+	fpg_metrics_begin();
 	r->start = fpg_now_us();
 	r->status = 500;
 	fpg_arena_init(&r->arena, r->arena0, sizeof(r->arena0));
@@ -108,17 +110,74 @@ parse(struct fpg_req *r)
 	return FPG_OK;
 }
 
-/* The documents the library serves itself. */
+/* /readyz: 200 while a statement runs on the worker's connection. */
+static enum fpg_err
+ready(struct fpg_req *r)
+{
+	static const char ok[] = "{\"status\":\"ok\",\"database\":\"ok\"}";
+	static const char down[] =
+	    "{\"status\":\"unavailable\",\"database\":\"unreachable\"}";
+	PGresult *res = fpg_db_run(r->db, NULL, "SELECT 1", 0, NULL);
+
+	if (res != NULL) {
+		PQclear(res);
+		fpg_send(r, 200, ok, sizeof(ok) - 1);
+	} else {
+		fpg_set_header(r, "Retry-After", "1");
+		fpg_send(r, 503, down, sizeof(down) - 1);
+	}
+	return FPG_EANSWERED;
+}
+
+/* /metrics: the Prometheus text format, the whole resource's. */
+static enum fpg_err
+metrics(struct fpg_req *r)
+{
+	struct fpg_buf	 b = { .max = 4 * 1024 * 1024 };
+
+	fpg_metrics_text(&b);
+	if (b.oom)
+		fpg_send_error(r, 500, "Internal Server Error");
+	else
+		fpg_send_typed(r, 200, "text/plain; version=0.0.4; "
+		    "charset=utf-8", b.p, b.len);
+	fpg_buf_free(&b);
+	return FPG_EANSWERED;
+}
+
+/*
+ * The documents the library serves itself: the OpenAPI document, and
+ * under /_fastpg/<name>/ what operators and load balancers read --
+ * livez (the process serves), readyz (and its database answers),
+ * metrics.  The shipped web server configurations let only loopback
+ * (or a configured network) reach /_fastpg/.
+ */
 static enum fpg_err
 builtin(struct fpg_req *r)
 {
+	static const char live[] = "{\"status\":\"ok\"}";
 	const struct fpg_app *app = r->app;
+	const char	*what;
+	size_t		 n = strlen(app->ops_path);
 
-	if (app->openapi && strcmp(r->path, app->openapi_path) == 0 &&
-	    (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)) {
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+		return FPG_OK;
+	if (app->openapi && strcmp(r->path, app->openapi_path) == 0) {
 		fpg_send(r, 200, app->openapi, strlen(app->openapi));
 		return FPG_EANSWERED;
 	}
+	if (n == 0 || strncmp(r->path, app->ops_path, n) != 0 ||
+	    r->path[n] != '/')
+		return FPG_OK;
+	what = r->path + n + 1;
+	if (strcmp(what, "livez") == 0) {
+		fpg_send(r, 200, live, sizeof(live) - 1);
+		return FPG_EANSWERED;
+	}
+	if (strcmp(what, "readyz") == 0)
+		return ready(r);
+	if (strcmp(what, "metrics") == 0)
+		return metrics(r);
 	return FPG_OK;
 }
 
@@ -210,10 +269,18 @@ handler(struct fpg_req *r)
 static void
 after(struct fpg_req *r)
 {
+	int64_t	 us;
+
 	fpg_db_end(r->db);
 	fpg_io_drain(r);
-	fpg_log_access(r->method, r->path, r->status, r->bytes,
-	    (long)(fpg_now_us() - r->start), r->id);
+	us = fpg_now_us() - r->start;
+	if (r->status == 503 && (r->db->err.sqlstate[0] == '\0' ||
+	    strncmp(r->db->err.sqlstate, "08", 2) == 0) && r->route != NULL)
+		fpg_metrics_count(FPG_M_UNAVAILABLE);
+	fpg_metrics_end(r->route ? (int)(r->route - r->app->router.routes) :
+	    -1, r->status, us, r->db->us);
+	fpg_log_access(r->method, r->path, r->status, r->bytes, (long)us,
+	    r->id);
 	fpg_log_request(NULL);
 	fpg_req_free(r);
 }

@@ -168,6 +168,8 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 	}
 	snprintf(app.openapi_path, sizeof(app.openapi_path),
 	    "/%s/openapi.json", res->name);
+	snprintf(app.ops_path, sizeof(app.ops_path), "/_fastpg/%s",
+	    res->name);
 	if (openapi) {
 		puts(app.openapi);
 		rc = fflush(stdout) == 0 ? 0 : 1;
@@ -177,6 +179,13 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 		printf("%s: configuration and schemas are valid\n", res->name);
 		rc = 0;
 		goto out;
+	}
+	/* Counting must never stop a resource from serving. */
+	if (fpg_metrics_init(app.conf.metrics_dir, res->name, &app.router,
+	    err, sizeof(err)) == -1) {
+		fpg_log(FPG_LOG_WARN, "%s: this process counts alone", err);
+		fpg_metrics_init(NULL, res->name, &app.router, err,
+		    sizeof(err));
 	}
 
 	/* Ours before FCGX_Init, which takes TERM only if it is default. */

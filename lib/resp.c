@@ -88,16 +88,19 @@ put(char *p, const char *s)
 	return p + n;
 }
 
+static const char ctype_json[] = "application/json";
+
 /*
- * Writes the head; json says whether a JSON body follows.  Built with
+ * Writes the head; ctype is the body's type, NULL when none follows
+ * (its length is bounded by the callers: the library's own).  Built with
  * memcpy, not printf: it is on every request's path.  The fixed part
  * is bounded (status, reason, id <= 64), the handler's headers are
  * written after it from their own buffer.
  */
 static enum fpg_err
-head(struct fpg_req *r, int status, int json)
+head(struct fpg_req *r, int status, const char *ctype)
 {
-	char	 h[320], *p = h;
+	char	 h[384], *p = h;
 
 	if (r->answered)
 		return FPG_EANSWERED;
@@ -105,7 +108,7 @@ head(struct fpg_req *r, int status, int json)
 	if (r->hdrs.oom) {	/* headers lost: do not send half of them */
 		fpg_buf_free(&r->hdrs);
 		status = 500;
-		json = 1;
+		ctype = ctype_json;
 	}
 	if (status < 100 || status > 599)
 		status = 500;
@@ -117,8 +120,11 @@ head(struct fpg_req *r, int status, int json)
 	*p++ = ' ';
 	p = put(p, reason(status));
 	p = put(p, "\r\n");
-	if (json)
-		p = put(p, "Content-Type: application/json\r\n");
+	if (ctype) {
+		p = put(p, "Content-Type: ");
+		p = put(p, ctype);
+		p = put(p, "\r\n");
+	}
 	p = put(p, "X-Request-ID: ");
 	p = put(p, r->id);
 	p = put(p, "\r\nX-Content-Type-Options: nosniff\r\n");
@@ -142,20 +148,29 @@ head(struct fpg_req *r, int status, int json)
 enum fpg_err
 fpg_send(struct fpg_req *r, int status, const char *json, size_t len)
 {
+	return fpg_send_typed(r, status, ctype_json, json, len);
+}
+
+/* fpg_send with another Content-Type (a short constant of the
+ * library's, such as Prometheus's text format). */
+enum fpg_err
+fpg_send_typed(struct fpg_req *r, int status, const char *ctype,
+    const char *body, size_t len)
+{
 	enum fpg_err	 e;
 
 	if (r->answered)
 		return FPG_EANSWERED;
 	if (r->hdrs.oom) {
-		head(r, 500, 1);
-		json = "{\"detail\":\"Internal Server Error\"}";
-		len = strlen(json);
-	} else if ((e = head(r, status, 1)) != FPG_OK)
+		head(r, 500, ctype_json);
+		body = "{\"detail\":\"Internal Server Error\"}";
+		len = strlen(body);
+	} else if ((e = head(r, status, ctype)) != FPG_OK)
 		return e;
 	r->bytes = len;
 	if (strcmp(r->method, "HEAD") == 0)
 		return FPG_OK;
-	return fpg_req_write(r, json, len) == 0 ? FPG_OK : FPG_EIO;
+	return fpg_req_write(r, body, len) == 0 ? FPG_OK : FPG_EIO;
 }
 
 /* Sends a jansson value (borrowed) as the body. */
@@ -291,7 +306,7 @@ fpg_send_validation(struct fpg_req *r, json_t *errors)
 enum fpg_err
 fpg_send_empty(struct fpg_req *r, int status)
 {
-	return head(r, status, 0);
+	return head(r, status, NULL);
 }
 
 int

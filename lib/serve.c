@@ -292,13 +292,17 @@ keep_out(struct worker *w, int *was)
 	int64_t		wait;
 
 	if (!broken(&w->db)) {
-		if (*was)
+		if (*was) {
 			__atomic_sub_fetch(&nbroken, 1, __ATOMIC_RELAXED);
+			fpg_metrics_db(0, -1);
+		}
 		*was = 0;
 		return 0;
 	}
-	if (!*was)
+	if (!*was) {
 		__atomic_add_fetch(&nbroken, 1, __ATOMIC_RELAXED);
+		fpg_metrics_db(0, 1);
+	}
 	*was = 1;
 	if (__atomic_load_n(&nbroken, __ATOMIC_RELAXED) >= nworkers)
 		return 0;
@@ -346,6 +350,7 @@ work(void *arg)
 			if (stopping)
 				continue;
 			if ((c = conn_get(w)) == NULL) {
+				fpg_metrics_count(FPG_M_OVERLOAD);
 				/* Every connection in use: let the backlog
 				 * hold the rest for a while. */
 				usleep(1000);
@@ -364,8 +369,10 @@ work(void *arg)
 			c->last = 1;	/* a request, then its end */
 		serve_conn(w, c);
 	}
-	if (was_broken)
+	if (was_broken) {
 		__atomic_sub_fetch(&nbroken, 1, __ATOMIC_RELAXED);
+		fpg_metrics_db(0, -1);
+	}
 	fpg_db_close(&w->db);
 	return NULL;
 }
