@@ -12,67 +12,39 @@
 
 enum kind { K_STRING, K_INTEGER, K_NUMBER, K_BOOLEAN, K_NULL, K_ARRAY };
 
-/* Follows a local "$ref" ("#/$defs/x") a few times. */
-static const json_t *
-deref(const json_t *root, const json_t *s)
-{
-	int	 i;
-
-	for (i = 0; i < 8 && json_is_object(s); i++) {
-		const char *ref = json_string_value(json_object_get(s, "$ref"));
-		const json_t *t = root;
-		char seg[256];
-
-		if (ref == NULL || strncmp(ref, "#/", 2) != 0)
-			break;
-		for (ref += 2; *ref && t; ) {
-			size_t n = strcspn(ref, "/");
-
-			if (n >= sizeof(seg))
-				return NULL;
-			memcpy(seg, ref, n);
-			seg[n] = '\0';
-			t = json_object_get(t, seg);
-			ref += n + (ref[n] == '/');
-		}
-		s = t;
-	}
-	return s;
-}
-
-/* The schema of property name: properties, patternProperties are not
- * consulted (their values stay strings), then additionalProperties. */
-static const json_t *
-prop_schema(const json_t *root, const char *name)
-{
-	const json_t *s;
-
-	s = json_object_get(json_object_get(root, "properties"), name);
-	if (s == NULL)
-		s = json_object_get(root, "additionalProperties");
-	return json_is_object(s) ? deref(root, s) : NULL;
-}
-
-/* The kinds a schema's "type" allows, in its order; 0 means any. */
+/*
+ * The kinds of the types the compiled schema gives a value, in their
+ * listed order (lib/schema/ follows $ref and allOf); 0 means any.
+ * "object" has no kind: no text converts to one.
+ */
 static size_t
-kinds(const json_t *s, enum kind *out, size_t max)
+kinds(const struct fpg_schema_types *st, enum kind *out)
 {
-	static const char *const names[] = { "string", "integer", "number",
-	    "boolean", "null", "array" };
-	const json_t	*t = json_object_get(s, "type"), *v;
-	size_t		 n = 0, i, j;
+	size_t	 i, n = 0;
 
-	if (json_is_string(t)) {
-		for (j = 0; j < 6; j++)
-			if (strcmp(json_string_value(t), names[j]) == 0)
-				out[n++] = (enum kind)j;
-	} else if (json_is_array(t)) {
-		json_array_foreach(t, i, v)
-			for (j = 0; j < 6 && n < max; j++)
-				if (json_is_string(v) && strcmp(
-				    json_string_value(v), names[j]) == 0)
-					out[n++] = (enum kind)j;
-	}
+	for (i = 0; i < st->n; i++)
+		switch (st->t[i]) {
+		case FPG_SCHEMA_STRING:
+			out[n++] = K_STRING;
+			break;
+		case FPG_SCHEMA_INTEGER:
+			out[n++] = K_INTEGER;
+			break;
+		case FPG_SCHEMA_NUMBER:
+			out[n++] = K_NUMBER;
+			break;
+		case FPG_SCHEMA_BOOLEAN:
+			out[n++] = K_BOOLEAN;
+			break;
+		case FPG_SCHEMA_NULL:
+			out[n++] = K_NULL;
+			break;
+		case FPG_SCHEMA_ARRAY:
+			out[n++] = K_ARRAY;
+			break;
+		default:
+			break;
+		}
 	return n;
 }
 
@@ -187,25 +159,29 @@ convert(const char *s, const enum kind *k, size_t nk, const char *where,
 }
 
 /*
- * Builds the JSON object the route's schema validates from n string
- * arguments: each value converted to its property's type; a repeated
- * key is an array when the property is one, else its last value wins
- * (as in FastAPI).  Conversion errors go to errs.  *out is a new
- * reference (NULL when there is no schema).  Returns 0 or -1.
+ * Builds the JSON object the route's compiled schema validates from n
+ * string arguments: each value converted to the type the schema gives
+ * its property (fpg_schema_prop_types(): through $ref and allOf, as
+ * the validator reads it); a repeated key is an array when the
+ * property is one, else its last value wins (as in FastAPI).
+ * Conversion errors go to errs.  *out is a new reference (NULL when
+ * there is no schema, or a boolean one).  Returns 0 or -1.
  */
 int
-fpg_args_coerce(struct fpg_req *r, const json_t *schema, const char *where,
-    struct fpg_kv *kv, size_t n, json_t **out, json_t *errs)
+fpg_args_coerce(struct fpg_req *r, const struct fpg_schema *schema,
+    const char *where, struct fpg_kv *kv, size_t n, json_t **out,
+    json_t *errs)
 {
-	enum kind	 k[6], ik[6];
+	struct fpg_schema_types pt, it;
+	enum kind	 k[7], ik[7];
 	size_t		 nk, nik, i, j;
 	json_int_t	 pos;
 	json_t		*obj, *v;
-	const json_t	*ps;
 
 	(void)r;
 	*out = NULL;
-	if (schema == NULL || !json_is_object(schema))
+	/* A boolean schema names no property: there is nothing to do. */
+	if (fpg_schema_prop_types(schema, NULL, NULL, NULL) == -1)
 		return 0;
 	if ((obj = json_object()) == NULL)
 		return -1;
@@ -223,16 +199,14 @@ fpg_args_coerce(struct fpg_req *r, const json_t *schema, const char *where,
 			continue;
 		}
 		json_decref(kt);
-		ps = prop_schema(schema, kv[i].key);
-		nk = ps ? kinds(ps, k, 6) : 0;
+		fpg_schema_prop_types(schema, kv[i].key, &pt, &it);
+		nk = kinds(&pt, k);
 		if (nk > 0 && k[0] == K_ARRAY) {
-			const json_t *is = deref(schema,
-			    json_object_get(ps, "items"));
 			json_t *arr = json_object_get(obj, kv[i].key);
 
 			if (arr != NULL)
 				continue;	/* collected below */
-			nik = is ? kinds(is, ik, 6) : 0;
+			nik = kinds(&it, ik);
 			arr = json_array();
 			for (j = i, pos = 0; j < n; j++) {
 				if (strcmp(kv[j].key, kv[i].key) != 0)

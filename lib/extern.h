@@ -104,7 +104,7 @@ struct fpg_croute {
 	const struct fpg_route	*def;
 	char			*segs[FPG_SEGMENTS_MAX];
 	size_t			 nsegs;
-	json_t			*path_json, *query_json;	/* schema JSON */
+	json_t			*path_json, *query_json;	/* for openapi.c */
 	struct fpg_schema	*path_schema, *query_schema, *body_schema;
 };
 
@@ -273,7 +273,7 @@ void	 fpg_req_free(struct fpg_req *);
 
 /* validate.c: path, query and body against the route's schemas. */
 enum fpg_err fpg_validate(struct fpg_req *);
-int	 fpg_args_coerce(struct fpg_req *, const json_t *schema,
+int	 fpg_args_coerce(struct fpg_req *, const struct fpg_schema *,
 	    const char *where, struct fpg_kv *, size_t n, json_t **out,
 	    json_t *errors);
 

@@ -107,7 +107,7 @@ fpg_validate(struct fpg_req *r)
 			pargs[np++].val = r->segs[i];
 		}
 	/* Without a path schema the {params} are plain strings. */
-	if (cr->path_json == NULL && np > 0) {
+	if (cr->path_schema == NULL && np > 0) {
 		if ((r->path_args = json_object()) == NULL)
 			goto oom;
 		for (i = 0; i < np; i++) {
@@ -124,11 +124,11 @@ fpg_validate(struct fpg_req *r)
 			}
 			json_object_set_new(r->path_args, pargs[i].key, v);
 		}
-	} else if (fpg_args_coerce(r, cr->path_json, "path", pargs, np,
+	} else if (fpg_args_coerce(r, cr->path_schema, "path", pargs, np,
 	    &r->path_args, errs) == -1)
 		goto oom;
 	if (check_part(cr->path_schema, r->path_args, "path", errs) == -1 ||
-	    fpg_args_coerce(r, cr->query_json, "query", r->query, r->nquery,
+	    fpg_args_coerce(r, cr->query_schema, "query", r->query, r->nquery,
 	    &r->query_args, errs) == -1 ||
 	    check_part(cr->query_schema, r->query_args, "query", errs) == -1 ||
 	    check_part(cr->body_schema, r->body_json, "body", errs) == -1)

@@ -180,6 +180,8 @@ compile_type(struct comp *c, struct node *n, const json_t *v)
 			return fpg_schema_cerr(c, "unknown type"), 0;
 		if (i == 0)
 			n->type1 = k;
+		if ((n->types & fpg_schema_types[k].bit) == 0)
+			n->tlist[n->ntlist++] = (unsigned char)k;
 		n->types |= fpg_schema_types[k].bit;
 	}
 	return 1;

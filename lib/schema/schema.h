@@ -71,4 +71,51 @@ json_t		*fpg_json_load(const char *buf, size_t len, json_error_t *err);
 
 #pragma GCC visibility pop
 
+/*
+ * For the library alone (hidden, like every name outside the block
+ * above): what the compiled schema says a property of an object is,
+ * so that lib/args.c can turn a query string's text into the value
+ * the schema validates, without reading the schema's text again.
+ */
+
+/* Instance types as bits; an integral number is both NUMBER and
+ * INTEGER. */
+enum {
+	FPG_SCHEMA_NULL = 1 << 0,
+	FPG_SCHEMA_BOOLEAN = 1 << 1,
+	FPG_SCHEMA_OBJECT = 1 << 2,
+	FPG_SCHEMA_ARRAY = 1 << 3,
+	FPG_SCHEMA_NUMBER = 1 << 4,
+	FPG_SCHEMA_STRING = 1 << 5,
+	FPG_SCHEMA_INTEGER = 1 << 6,
+};
+
+/* The types a value may have, one FPG_SCHEMA_ bit each, in the order
+ * the schema's "type" lists them (the first names a conversion's
+ * error); n == 0 means any type. */
+struct fpg_schema_types {
+	size_t		 n;
+	unsigned	 t[7];
+};
+
+/*
+ * The types the object schema s accepts for its property name (from
+ * "properties", else "additionalProperties"; "patternProperties" is
+ * not consulted) in *prop, and, for an array property, its items'
+ * types ("items"; "prefixItems" is not consulted) in *items (may be
+ * NULL).  As the validator does, $ref and allOf apply to the same
+ * value: the object's properties come from s's root and every schema
+ * its $ref and allOf reach, and a property's types are those that all
+ * of its schemas (and theirs, through $ref and allOf) allow.  A
+ * property no type fits (false) comes out as any type: its text stays
+ * a string for the validator to refuse.
+ *
+ * Returns 0, or -1 (both lists empty) when s is NULL or its root is a
+ * boolean schema, which has no properties to ask about.  With name
+ * NULL the call only asks that.
+ */
+int		 fpg_schema_prop_types(const struct fpg_schema *s,
+		    const char *name, struct fpg_schema_types *prop,
+		    struct fpg_schema_types *items);
+
 #endif /* FPG_SCHEMA_H */

@@ -11,6 +11,7 @@
  *   equal.c    JSON equality, hashing, uniqueItems
  *   regex.c    ECMA-262 patterns on pcre2 (JIT when available)
  *   format.c   the "format" assertions
+ *   proptype.c fpg_schema_prop_types(): what a property accepts
  *
  * Threading: a compiled schema (struct fpg_schema and every node) is
  * written only by fpg_schema_new() and only read afterwards, so any
@@ -49,15 +50,16 @@ enum fpg_fmt {
 	FPG_FMT_IPV4,		/* dotted quad */
 };
 
-/* Instance types as bits; an integral number is both. */
+/* Instance types as bits (schema.h's, which callers see); an integral
+ * number is both. */
 enum {
-	T_NULL = 1 << 0,
-	T_BOOLEAN = 1 << 1,
-	T_OBJECT = 1 << 2,
-	T_ARRAY = 1 << 3,
-	T_NUMBER = 1 << 4,
-	T_STRING = 1 << 5,
-	T_INTEGER = 1 << 6,
+	T_NULL = FPG_SCHEMA_NULL,
+	T_BOOLEAN = FPG_SCHEMA_BOOLEAN,
+	T_OBJECT = FPG_SCHEMA_OBJECT,
+	T_ARRAY = FPG_SCHEMA_ARRAY,
+	T_NUMBER = FPG_SCHEMA_NUMBER,
+	T_STRING = FPG_SCHEMA_STRING,
+	T_INTEGER = FPG_SCHEMA_INTEGER,
 };
 
 /* A JSON Schema type name, its bit and the Pydantic error for it. */
@@ -169,6 +171,8 @@ struct node {
 	struct node	 *ref;
 	unsigned	  types;	/* 0: any */
 	size_t		  type1;	/* first listed type, for errors */
+	unsigned char	  tlist[SCHEMA_NTYPES];	/* "type" as listed: */
+	size_t		  ntlist;	/* fpg_schema_types indexes, once */
 	const json_t	 *enumv;
 	struct kerr	  eenum;
 	const json_t	 *constv;

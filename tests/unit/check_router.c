@@ -335,6 +335,18 @@ is(const json_t *j, const char *want)
 	json_decref(w);
 }
 
+/* Compiles schema text, as fpg_router_init() does, or fails. */
+static struct fpg_schema *
+S(const char *text)
+{
+	struct fpg_schema	*s;
+	char			 err[256];
+
+	s = fpg_schema_new(text, strlen(text), err, sizeof(err));
+	ck_assert_msg(s != NULL, "schema %s: %s", text, err);
+	return s;
+}
+
 /*
  * Coerces the pairs (key, value, ..., NULL) under schema text (NULL for
  * none) at where; returns the object (may be NULL), errors in *errs.
@@ -343,10 +355,11 @@ static json_t *
 coerce(const char *schema, const char *where, const char *const *pairs,
     json_t **errs)
 {
-	struct fpg_req	 r;
-	struct fpg_kv	 kv[32];
-	json_t		*s = schema ? J(schema) : NULL, *out = NULL;
-	size_t		 n;
+	struct fpg_req		 r;
+	struct fpg_kv		 kv[32];
+	struct fpg_schema	*s = schema ? S(schema) : NULL;
+	json_t			*out = NULL;
+	size_t			 n;
 
 	memset(&r, 0, sizeof(r));
 	for (n = 0; pairs[2 * n] != NULL; n++) {
@@ -357,7 +370,7 @@ coerce(const char *schema, const char *where, const char *const *pairs,
 	ck_assert_ptr_nonnull(*errs = json_array());
 	ck_assert_int_eq(fpg_args_coerce(&r, s, where, kv, n, &out, *errs),
 	    0);
-	json_decref(s);
+	fpg_schema_free(s);
 	return out;
 }
 
@@ -557,6 +570,73 @@ START_TEST(t_args_additional_ref)
 }
 END_TEST
 
+/*
+ * A property declared through a $ref to $defs converts as the one
+ * declared in place: the compiled schema resolved the $ref, the
+ * validator's one resolver.  So does an array's items.
+ */
+static const char *const defs_schema =
+	"{\"$defs\":{\"n\":{\"type\":\"integer\"},"
+	"\"ns\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/n\"}},"
+	"\"alias\":{\"$ref\":\"#/$defs/n\"}},"
+	"\"type\":\"object\",\"properties\":{"
+	"\"limit\":{\"$ref\":\"#/$defs/n\"},"
+	"\"ids\":{\"$ref\":\"#/$defs/ns\"},"
+	"\"page\":{\"$ref\":\"#/$defs/alias\"}}}";
+
+START_TEST(t_args_ref_defs)
+{
+	json_t			*o, *e;
+	const char *const	 p[] = { "limit", "10", "ids", "1", "page", "3",
+	    "ids", "2", NULL };
+	const char *const	 bad[] = { "limit", "ten", "ids", "1", "ids",
+	    "x", NULL };
+	const char *const	 one_id[] = { "ids", "7", NULL };
+
+	o = coerce(defs_schema, "query", p, &e);
+	ck_assert_uint_eq(json_array_size(e), 0);
+	ck_assert(json_is_integer(json_object_get(o, "limit")));
+	is(o, "{\"limit\":10,\"ids\":[1,2],\"page\":3}");
+	json_decref(o);
+	json_decref(e);
+
+	/* A single value of an array property is an array of one. */
+	o = coerce(defs_schema, "query", one_id, &e);
+	ck_assert_uint_eq(json_array_size(e), 0);
+	is(o, "{\"ids\":[7]}");
+	json_decref(o);
+	json_decref(e);
+
+	o = coerce(defs_schema, "query", bad, &e);
+	ck_assert_uint_eq(json_array_size(e), 2);
+	error_is(e, 0, "int_parsing", "[\"query\",\"limit\"]", "ten");
+	error_is(e, 1, "int_parsing", "[\"query\",\"ids\",1]", "x");
+	is(o, "{\"ids\":[1]}");
+	json_decref(o);
+	json_decref(e);
+}
+END_TEST
+
+/* The schema's own "type" applies beside its $ref, and allOf's too,
+ * as in the validator; the root may itself be a $ref. */
+START_TEST(t_args_ref_allof)
+{
+	json_t			*o, *e;
+	const char *const	 p[] = { "a", "1", "b", "on", "c", "3", NULL };
+
+	o = coerce("{\"$defs\":{\"o\":{\"properties\":{"
+	    "\"a\":{\"type\":\"integer\"}}},\"any\":{}},"
+	    "\"$ref\":\"#/$defs/o\","
+	    "\"allOf\":[{\"properties\":{\"b\":{\"type\":\"boolean\"}}}],"
+	    "\"properties\":{\"c\":{\"$ref\":\"#/$defs/any\","
+	    "\"type\":\"number\"}}}", "query", p, &e);
+	ck_assert_uint_eq(json_array_size(e), 0);
+	is(o, "{\"a\":1,\"b\":true,\"c\":3}");
+	json_decref(o);
+	json_decref(e);
+}
+END_TEST
+
 static const char *const array_schema =
 	"{\"type\":\"object\",\"properties\":{"
 	"\"ids\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"}},"
@@ -700,20 +780,21 @@ START_TEST(t_args_no_schema)
 	struct fpg_req		 r;
 	struct fpg_kv		 kv = { (char *)(uintptr_t)"a",
 				    (char *)(uintptr_t)"1" };
-	json_t			*out, *errs = json_array(), *t = json_true();
+	struct fpg_schema	*t = S("true");
+	json_t			*out, *errs = json_array();
 
 	memset(&r, 0, sizeof(r));
 	out = json_true();
 	ck_assert_int_eq(fpg_args_coerce(&r, NULL, "query", &kv, 1, &out,
 	    errs), 0);
 	ck_assert_ptr_null(out);
-	/* A schema that is not an object is none either. */
+	/* A boolean schema, not an object one, is none either. */
 	out = json_true();
 	ck_assert_int_eq(fpg_args_coerce(&r, t, "query", &kv, 1, &out,
 	    errs), 0);
 	ck_assert_ptr_null(out);
 	ck_assert_uint_eq(json_array_size(errs), 0);
-	json_decref(t);
+	fpg_schema_free(t);
 	json_decref(errs);
 }
 END_TEST
@@ -749,6 +830,8 @@ router_suite(void)
 	tcase_add_test(tc, t_args_union);
 	tcase_add_test(tc, t_args_strings);
 	tcase_add_test(tc, t_args_additional_ref);
+	tcase_add_test(tc, t_args_ref_defs);
+	tcase_add_test(tc, t_args_ref_allof);
 	tcase_add_test(tc, t_args_array);
 	tcase_add_test(tc, t_args_array_index);
 	tcase_add_test(tc, t_args_last_wins);

@@ -769,6 +769,99 @@ END_TEST
  * any value may be the whole text, and an integer past int64 turns
  * the whole text into reals rather than failing.
  */
+/*
+ * Asserts the types schema text gives property name, and its items',
+ * as strings of letters in order (n null, b boolean, o object, a
+ * array, f number, s string, i integer; "" any).
+ */
+static void
+ptypes_are(const char *text, const char *name, const char *want,
+    const char *want_items)
+{
+	static const struct { unsigned bit; char c; } L[] = {
+		{ FPG_SCHEMA_NULL, 'n' }, { FPG_SCHEMA_BOOLEAN, 'b' },
+		{ FPG_SCHEMA_OBJECT, 'o' }, { FPG_SCHEMA_ARRAY, 'a' },
+		{ FPG_SCHEMA_NUMBER, 'f' }, { FPG_SCHEMA_STRING, 's' },
+		{ FPG_SCHEMA_INTEGER, 'i' },
+	};
+	struct fpg_schema	*s = mk(text);
+	struct fpg_schema_types	 p, it;
+	char			 got[16], goti[16];
+	size_t			 i, j;
+
+	ck_assert_int_eq(fpg_schema_prop_types(s, name, &p, &it), 0);
+	for (i = 0; i < p.n; i++)
+		for (j = 0; j < 7; j++)
+			if (L[j].bit == p.t[i])
+				got[i] = L[j].c;
+	got[p.n] = '\0';
+	for (i = 0; i < it.n; i++)
+		for (j = 0; j < 7; j++)
+			if (L[j].bit == it.t[i])
+				goti[i] = L[j].c;
+	goti[it.n] = '\0';
+	ck_assert_msg(strcmp(got, want) == 0 && strcmp(goti, want_items) == 0,
+	    "%s in %s: \"%s\" items \"%s\", expected \"%s\" items \"%s\"",
+	    name, text, got, goti, want, want_items);
+	fpg_schema_free(s);
+}
+
+/* fpg_schema_prop_types(): what args.c converts query strings by. */
+START_TEST(t_prop_types)
+{
+	struct fpg_schema	*s;
+	struct fpg_schema_types	 p;
+
+	/* In the listed order; unknown and untyped properties: any. */
+	ptypes_are("{\"properties\":{\"v\":{\"type\":[\"boolean\","
+	    "\"integer\",\"null\"]}}}", "v", "bin", "");
+	ptypes_are("{\"properties\":{\"v\":{}}}", "v", "", "");
+	ptypes_are("{\"properties\":{\"v\":{}}}", "w", "", "");
+	/* additionalProperties for the others, even when false. */
+	ptypes_are("{\"properties\":{\"v\":{\"type\":\"string\"}},"
+	    "\"additionalProperties\":{\"type\":\"number\"}}", "w", "f",
+	    "");
+	ptypes_are("{\"additionalProperties\":false}", "w", "", "");
+	/* $ref, a chain of them, a cycle, and items through one. */
+	ptypes_are("{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},"
+	    "\"b\":{\"type\":[\"integer\",\"null\"]}},"
+	    "\"properties\":{\"v\":{\"$ref\":\"#/$defs/a\"}}}", "v",
+	    "in", "");
+	ptypes_are("{\"$defs\":{\"l\":{\"type\":\"array\",\"items\":"
+	    "{\"$ref\":\"#/$defs/l\"}}},"
+	    "\"properties\":{\"v\":{\"$ref\":\"#/$defs/l\"}}}", "v",
+	    "a", "a");
+	ptypes_are("{\"$defs\":{\"i\":{\"type\":\"integer\"}},"
+	    "\"properties\":{\"v\":{\"type\":\"array\",\"items\":"
+	    "{\"$ref\":\"#/$defs/i\"}}}}", "v", "a", "i");
+	/* Every schema on the value counts: own type, $ref, allOf;
+	 * a number that must be an integer is an integer. */
+	ptypes_are("{\"$defs\":{\"n\":{\"type\":[\"number\",\"null\"]}},"
+	    "\"properties\":{\"v\":{\"$ref\":\"#/$defs/n\","
+	    "\"allOf\":[{\"type\":[\"string\",\"integer\"]}]}}}", "v",
+	    "i", "");
+	ptypes_are("{\"properties\":{\"v\":{\"type\":\"integer\","
+	    "\"allOf\":[{\"type\":\"string\"}]}}}", "v", "", "");
+	/* The object's properties come through $ref and allOf too. */
+	ptypes_are("{\"$defs\":{\"o\":{\"properties\":{\"v\":"
+	    "{\"type\":\"boolean\"}}}},\"allOf\":[{\"$ref\":\"#/$defs/o\"}]}",
+	    "v", "b", "");
+	ptypes_are("{\"$ref\":\"#\",\"properties\":{\"v\":"
+	    "{\"type\":\"null\"}}}", "v", "n", "");
+
+	/* A boolean root has no properties. */
+	s = mk("true");
+	ck_assert_int_eq(fpg_schema_prop_types(s, "v", &p, NULL), -1);
+	ck_assert_uint_eq(p.n, 0);
+	ck_assert_int_eq(fpg_schema_prop_types(s, NULL, NULL, NULL), -1);
+	fpg_schema_free(s);
+	ck_assert_int_eq(fpg_schema_prop_types(NULL, NULL, NULL, NULL), -1);
+	s = mk("{}");
+	ck_assert_int_eq(fpg_schema_prop_types(s, NULL, NULL, NULL), 0);
+	fpg_schema_free(s);
+}
+END_TEST
+
 START_TEST(t_json_load)
 {
 	static const char	 nul[] = "{\"const\":\"x\\u0000y\"}";
@@ -837,6 +930,7 @@ schema_suite(void)
 	tcase_add_test(tc, t_error_cap);
 	tcase_add_test(tc, t_threads);
 	tcase_add_test(tc, t_json_load);
+	tcase_add_test(tc, t_prop_types);
 	suite_add_tcase(s, tc);
 	return s;
 }
