@@ -354,7 +354,8 @@ stmt_sql(const struct fpg_db *db, const char *name)
 void
 fpg_db_start(struct fpg_db *db, int idempotent)
 {
-	memset(&db->err, 0, sizeof(db->err));
+	/* record() writes every field of a failure: mark none. */
+	db->err.sqlstate[0] = db->err.constraint[0] = '\0';
 	db->us = 0;
 	db->idempotent = idempotent;
 	db->in_tx = db->tx_lost = 0;

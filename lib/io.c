@@ -18,8 +18,6 @@ extern char	**environ;
 static const char *const env_names[FPG_ENV_N] = { "REQUEST_METHOD",
 	"REQUEST_URI", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH",
 	"HTTP_X_REQUEST_ID", "HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH" };
-static const unsigned char env_lens[FPG_ENV_N] = { 14, 11, 12, 12, 14,
-	17, 18, 13 };
 
 /* The parameter list: libfcgi's, the caller's (tests), or environ. */
 static char **
@@ -32,11 +30,15 @@ env_list(const struct fpg_req *r)
 static int
 header_ok(const char *v)
 {
-	const unsigned char *p;
+	const unsigned char	*p = (const unsigned char *)v;
+	unsigned char		 c;
 
-	for (p = (const unsigned char *)v; *p; p++)
-		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+	/* One compare for the usual bytes (0x20 to 0x7e). */
+	while ((c = *p) != '\0') {
+		if ((unsigned char)(c - 0x20) >= 0x5f && c < 0x80 && c != '\t')
 			return 0;
+		p++;
+	}
 	return (size_t)(p - (const unsigned char *)v) <= FPG_HEADER_MAX;
 }
 
@@ -44,34 +46,62 @@ header_ok(const char *v)
  * Finds the parameters of enum fpg_env in one pass over the list, the
  * first of each name as FCGX_GetParam would (it scans the list from
  * the start on every call).  On the way, every header (HTTP_* and
- * CONTENT_TYPE) is
- * checked: one the library could not read (a control byte, or longer
- * than FPG_HEADER_MAX) is remembered in bad_header, and the request
- * is refused, so that no header the client sent silently counts as
- * not sent.
+ * CONTENT_TYPE) is checked: one the library could not read (a control
+ * byte, or longer than FPG_HEADER_MAX) is remembered in bad_header, and
+ * the request is refused, so that no header the client sent silently
+ * counts as not sent.  It runs on every request: a switch on the first
+ * bytes, fixed-length compares the compiler inlines, one pass over
+ * each header's value.
  */
 void
 fpg_io_index(struct fpg_req *r)
 {
 	char		**p = env_list(r);
 	const char	 *e, *v;
-	size_t		  i;
+	int		  k;
 
-	for (; p != NULL && *p != NULL; p++) {
-		e = *p;
-		if (r->bad_header == NULL && ((e[0] == 'H' &&
-		    strncmp(e, "HTTP_", 5) == 0) || (e[0] == 'C' &&
-		    strncmp(e, "CONTENT_TYPE=", 13) == 0)) &&
-		    (v = strchr(e, '=')) && !header_ok(v + 1))
-			r->bad_header = e;
-		for (i = 0; i < FPG_ENV_N; i++)
-			if (e[0] == env_names[i][0] && r->env[i] == NULL &&
-			    strncmp(e, env_names[i], env_lens[i]) == 0 &&
-			    e[env_lens[i]] == '=') {
-				r->env[i] = e + env_lens[i] + 1;
+#define IS(s, lit)	(memcmp((s), (lit), sizeof(lit) - 1) == 0)
+	for (; p != NULL && (e = *p) != NULL; p++) {
+		k = -1;
+		v = NULL;
+		switch (e[0]) {
+		case 'H':
+			if (!IS(e, "HTTP_"))
 				break;
-			}
+			if (e[5] == 'X' && IS(e + 5, "X_REQUEST_ID="))
+				k = FPG_ENV_REQUEST_ID, v = e + 18;
+			else if (e[5] == 'I' && IS(e + 5, "IF_MATCH="))
+				k = FPG_ENV_IF_MATCH, v = e + 14;
+			else if (e[5] == 'I' && IS(e + 5, "IF_NONE_MATCH="))
+				k = FPG_ENV_IF_NONE_MATCH, v = e + 19;
+			else if ((v = strchr(e + 5, '=')) != NULL)
+				v++;
+			if (v != NULL && r->bad_header == NULL && !header_ok(v))
+				r->bad_header = e;
+			break;
+		case 'R':
+			if (IS(e, "REQUEST_METHOD="))
+				k = FPG_ENV_METHOD, v = e + 15;
+			else if (IS(e, "REQUEST_URI="))
+				k = FPG_ENV_URI, v = e + 12;
+			break;
+		case 'Q':
+			if (IS(e, "QUERY_STRING="))
+				k = FPG_ENV_QUERY, v = e + 13;
+			break;
+		case 'C':
+			if (IS(e, "CONTENT_TYPE=")) {
+				k = FPG_ENV_CTYPE, v = e + 13;
+				if (r->bad_header == NULL && !header_ok(v))
+					r->bad_header = e;
+			} else if (IS(e, "CONTENT_LENGTH="))
+				k = FPG_ENV_CLEN, v = e + 15;
+			break;
+		}
+		if (k >= 0 && r->env[k] == NULL)
+			r->env[k] = v;
 	}
+#undef IS
 	r->env_indexed = 1;
 }
 

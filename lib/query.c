@@ -40,7 +40,7 @@ fpg_send_result(struct fpg_req *r, int status, const PGresult *res)
 
 	if (PQntuples(res) == 0 || PQnfields(res) == 0 ||
 	    PQgetisnull(res, 0, 0)) {
-		if (fpg_header(r, "If-Match") != NULL)
+		if (fpg_io_env(r, FPG_ENV_IF_MATCH) != NULL)
 			return fpg_send_error(r, 412, "Precondition Failed");
 		return fpg_send_error(r, 404, "Not Found");
 	}
@@ -61,7 +61,7 @@ fpg_send_result(struct fpg_req *r, int status, const PGresult *res)
 	}
 	if (etag != NULL && status == 200 && (strcmp(r->method, "GET") == 0 ||
 	    strcmp(r->method, "HEAD") == 0) &&
-	    (inm = fpg_header(r, "If-None-Match")) != NULL &&
+	    (inm = fpg_io_env(r, FPG_ENV_IF_NONE_MATCH)) != NULL &&
 	    fpg_etag_match(inm, etag, 0))
 		return fpg_send_empty(r, 304);
 	return fpg_send(r, status, PQgetvalue(res, 0, 0),
