@@ -57,7 +57,6 @@ static const char query_schema[] =
 "  \"additionalProperties\": { \"type\": [\"integer\", \"string\"] }"
 "}";
 
-static json_t			*schema_json;
 static struct fpg_schema	*schema;
 
 int
@@ -68,10 +67,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	json_object_seed(1);
-	schema_json = json_loads(query_schema, JSON_REJECT_DUPLICATES, NULL);
 	schema = fpg_schema_new(query_schema, strlen(query_schema), err,
 	    sizeof(err));
-	if (schema_json == NULL || schema == NULL) {
+	if (schema == NULL) {
 		fprintf(stderr, "fuzz_query: %s\n", err);
 		abort();
 	}
@@ -275,7 +273,7 @@ fuzz_args(const char *data, size_t size)
 		n++;
 	}
 	if (errs == NULL ||
-	    fpg_args_coerce(&r, schema_json, where, kv, n, &out, errs) != 0 ||
+	    fpg_args_coerce(&r, schema, where, kv, n, &out, errs) != 0 ||
 	    !json_is_object(out))
 		abort();
 
