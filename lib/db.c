@@ -347,6 +347,178 @@ stmt_sql(const struct fpg_db *db, const char *name)
 }
 
 /*
+ * A setting for this request's statements, such as the caller's role
+ * or a trace id: set_config(name, value, true), so it lasts only as
+ * long as the transaction it is set in and nothing of it is left on
+ * the connection (or on a PgBouncer server connection) afterwards.
+ * name and value must live until the request ends.  Returns 0, or -1
+ * when FPG_DB_LOCAL_MAX are set already.
+ */
+int
+fpg_db_set_local(struct fpg_db *db, const char *name, const char *value)
+{
+	if (db->nlocal >= FPG_DB_LOCAL_MAX)
+		return -1;
+	db->local[2 * db->nlocal] = name;
+	db->local[2 * db->nlocal + 1] = value;
+	db->nlocal++;
+	db->local_done = 0;
+	return 0;
+}
+
+/* "SELECT set_config($1, $2, true), ..." for n settings. */
+static const char *
+local_sql(int n)
+{
+	static const char *const sql[FPG_DB_LOCAL_MAX] = {
+		"SELECT set_config($1, $2, true)",
+		"SELECT set_config($1, $2, true), set_config($3, $4, true)",
+		"SELECT set_config($1, $2, true), set_config($3, $4, true), "
+		    "set_config($5, $6, true)",
+		"SELECT set_config($1, $2, true), set_config($3, $4, true), "
+		    "set_config($5, $6, true), set_config($7, $8, true)",
+	};
+
+	return sql[n - 1];
+}
+
+/*
+ * Waits for and returns the next result of a pipeline, polling the
+ * socket up to deadline; *timedout is set past it.  NULL also marks
+ * the end of one query's results, as PQgetResult says.
+ */
+static PGresult *
+next_result(PGconn *c, int64_t deadline, int *timedout, int *lost)
+{
+	struct pollfd	 p;
+	int64_t		 left;
+
+	while (PQisBusy(c)) {
+		if ((left = (deadline - fpg_now_us()) / 1000) <= 0) {
+			*timedout = 1;
+			return NULL;
+		}
+		p.fd = PQsocket(c);
+		p.events = POLLIN;
+		if (poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left) < 0 &&
+		    errno != EINTR) {
+			*lost = 1;
+			return NULL;
+		}
+		if (!PQconsumeInput(c)) {
+			*lost = 1;
+			return NULL;
+		}
+	}
+	return PQgetResult(c);
+}
+
+/*
+ * The statement with the request's settings before it, in one round
+ * trip (libpq's pipeline mode): outside a transaction, BEGIN; the
+ * settings; the statement; COMMIT -- inside one, the settings and the
+ * statement, once.  Returns the statement's result as exec_bounded
+ * does; a failed setting is the statement's failure.
+ */
+static PGresult *
+exec_local(struct fpg_db *db, const char *name, const char *sql, int n,
+    const char *const *vals, int *timedout)
+{
+	PGconn		*c = db->conn;
+	PGresult	*res, *out = NULL, *err = NULL;
+	int64_t		 deadline;
+	long		 tmo = db->cf->statement_timeout;
+	int		 wrap = !db->in_tx, q, nq, lost = 0, ok = 1, synced = 0;
+
+	*timedout = 0;
+	if (!PQenterPipelineMode(c)) {
+		*timedout = -1;
+		return NULL;
+	}
+	nq = 0;
+	if (wrap)
+		ok &= PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL,
+		    0), nq++;
+	ok &= PQsendQueryParams(c, local_sql(db->nlocal), 2 * db->nlocal,
+	    NULL, db->local, NULL, NULL, 0), nq++;
+	if (name != NULL && db->cf->prepare)
+		ok &= PQsendQueryPrepared(c, name, n, vals, NULL, NULL, 0);
+	else
+		ok &= PQsendQueryParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+	q = nq++;	/* the statement's place */
+	if (wrap)
+		ok &= PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL,
+		    0), nq++;
+	ok &= PQpipelineSync(c);
+	if (!ok) {
+		*timedout = -1;
+		return NULL;
+	}
+	deadline = fpg_now_us() + (int64_t)((tmo > 0 ? tmo : 30000) + 2000) *
+	    1000;
+	/* nq queries, each ended by a NULL, then the sync point. */
+	for (int i = 0; !synced && !*timedout && !lost; ) {
+		res = next_result(c, deadline, timedout, &lost);
+		if (res == NULL) {
+			if (*timedout || lost || PQstatus(c) == CONNECTION_BAD)
+				break;
+			i++;
+			continue;
+		}
+		switch (PQresultStatus(res)) {
+		case PGRES_PIPELINE_SYNC:
+			synced = 1;
+			PQclear(res);
+			break;
+		case PGRES_COMMAND_OK:
+		case PGRES_TUPLES_OK:
+			if (i == q && out == NULL)
+				out = res;
+			else
+				PQclear(res);
+			break;
+		case PGRES_PIPELINE_ABORTED:	/* skipped after a failure */
+			PQclear(res);
+			break;
+		default:
+			/* the first failure is the statement's answer */
+			if (err == NULL)
+				err = res;
+			else
+				PQclear(res);
+			break;
+		}
+	}
+	if (err != NULL) {
+		PQclear(out);
+		out = err;
+	}
+	if (*timedout || lost || !synced) {
+		PQclear(out);
+		return NULL;
+	}
+	if (!PQexitPipelineMode(c)) {
+		/* results left over: the connection is out of step */
+		PQclear(out);
+		fpg_db_close(db);
+		*timedout = 1;
+		return NULL;
+	}
+	if (!wrap)
+		db->local_done = 1;
+	else if (PQtransactionStatus(c) != PQTRANS_IDLE) {
+		/* The statement failed inside our BEGIN: end it now, so
+		 * the next statement (or a retry) starts clean. */
+		int	  t;
+		PGresult *rb = exec_bounded(db, NULL, "ROLLBACK", 0, NULL, 0,
+		    &t);
+
+		PQclear(rb);
+	}
+	return out;
+}
+
+/*
  * A request begins: forget the last one's failure.  idempotent: a
  * statement outside a transaction may run again on a fresh connection
  * when the old one turns out dead (GET, HEAD).
@@ -357,6 +529,7 @@ fpg_db_start(struct fpg_db *db, int idempotent)
 	/* record() writes every field of a failure: mark none. */
 	db->err.sqlstate[0] = db->err.constraint[0] = '\0';
 	db->us = 0;
+	db->nlocal = db->local_done = 0;
 	db->idempotent = idempotent;
 	db->in_tx = db->tx_lost = 0;
 }
@@ -389,7 +562,12 @@ again:
 		return NULL;
 	}
 	t0 = fpg_now_us();
-	res = exec_bounded(db, name, sql, n, vals, 0, &timedout);
+	/* The request's settings go with its first statement of each
+	 * transaction; BEGIN, COMMIT and ROLLBACK go alone. */
+	if (db->nlocal > 0 && !db->local_done && (name != NULL || n > 0))
+		res = exec_local(db, name, sql, n, vals, &timedout);
+	else
+		res = exec_bounded(db, name, sql, n, vals, 0, &timedout);
 	db->us += fpg_now_us() - t0;
 	if (timedout == -1 && tries++ == 0 && !db->in_tx) {
 		fpg_db_close(db);
@@ -496,6 +674,7 @@ fpg_db_commit(struct fpg_db *db)
 		record(db, NULL, "40000");
 	PQclear(res);
 	db->in_tx = 0;
+	db->local_done = 0;
 	return ok ? FPG_OK : FPG_EDB;
 }
 
@@ -512,6 +691,7 @@ fpg_db_rollback(struct fpg_db *db)
 		db->err = keep;
 	}
 	db->in_tx = 0;
+	db->local_done = 0;
 	return e;
 }
 

@@ -134,7 +134,7 @@ void	 fpg_log_init(const char *name, int level);
  * ("id=..."), so a line can be followed to the request.  NULL: none. */
 void	 fpg_log_request(const char *id);
 void	 fpg_log_access(const char *method, const char *path, int status,
-	    size_t bytes, long usec, const char *id);
+	    size_t bytes, long usec, const char *id, const char *trace);
 
 /* --- db.c: the database, knowing nothing of HTTP ---------------------- */
 
@@ -154,6 +154,8 @@ struct fpg_dberr {
 	char	 hint[64];	/* FPnnn errors only */
 };
 
+#define FPG_DB_LOCAL_MAX	4	/* settings a request may carry */
+
 /* One database connection, owned by one worker thread. */
 struct fpg_db {
 	PGconn			*conn;
@@ -169,6 +171,10 @@ struct fpg_db {
 	int			 tx_lost;	/* its connection was lost */
 	int			 ever;		/* connected once: next is a reconnect */
 	int64_t			 us;		/* time in statements, this request */
+	/* transaction-local settings of the request (fpg_db_set_local) */
+	const char		*local[FPG_DB_LOCAL_MAX * 2];	/* name, value */
+	int			 nlocal;
+	int			 local_done;	/* set in the open transaction */
 	struct fpg_dberr	 err;
 };
 
@@ -179,6 +185,8 @@ void	 fpg_db_close(struct fpg_db *);
 void	 fpg_db_start(struct fpg_db *, int idempotent);
 PGresult *fpg_db_run(struct fpg_db *, const char *name, const char *sql,
 	    int n, const char *const *vals);
+int	 fpg_db_set_local(struct fpg_db *, const char *name,
+	    const char *value);
 enum fpg_err fpg_db_begin(struct fpg_db *);
 enum fpg_err fpg_db_commit(struct fpg_db *);
 enum fpg_err fpg_db_rollback(struct fpg_db *);
@@ -210,7 +218,7 @@ struct fpg_kv {
 enum fpg_env {
 	FPG_ENV_METHOD, FPG_ENV_URI, FPG_ENV_QUERY, FPG_ENV_CTYPE,
 	FPG_ENV_CLEN, FPG_ENV_REQUEST_ID, FPG_ENV_IF_NONE_MATCH,
-	FPG_ENV_IF_MATCH, FPG_ENV_N
+	FPG_ENV_IF_MATCH, FPG_ENV_TRACEPARENT, FPG_ENV_N
 };
 
 /*
@@ -243,6 +251,9 @@ struct fpg_req {
 	size_t			 bodylen;
 	json_t			*body_json;
 	char			 id[FPG_ID_MAX + 1];
+	char			 trace[33];	/* W3C trace id, 32 hex */
+	int			 sampled;	/* traceparent's flag 01 */
+	char			 appname[64];	/* "<name> <trace>" */
 	/* response */
 	int			 status;
 	int			 answered;
@@ -264,6 +275,7 @@ void	 fpg_io_drain(struct fpg_req *);
 
 /* req.c: parsing the request. */
 void	 fpg_req_set_id(struct fpg_req *);
+void	 fpg_req_set_trace(struct fpg_req *);
 int	 fpg_req_parse_method(struct fpg_req *);
 int	 fpg_req_parse_path(struct fpg_req *, const char *root);
 int	 fpg_req_parse_query(struct fpg_req *);

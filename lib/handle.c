@@ -24,6 +24,7 @@
  * library's own -- never written into this pipeline.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "extern.h"
@@ -53,6 +54,7 @@ input(struct fpg_req *r)
 	fpg_arena_init(&r->arena, r->arena0, sizeof(r->arena0));
 	fpg_io_index(r);
 	fpg_req_set_id(r);
+	fpg_req_set_trace(r);
 	fpg_log_request(r->id);
 }
 
@@ -107,6 +109,14 @@ parse(struct fpg_req *r)
 	/* Statements of a safe method may run again on a new connection. */
 	r->db->idempotent = strcmp(r->method, "GET") == 0 ||
 	    strcmp(r->method, "HEAD") == 0;
+	/* A sampled trace reaches PostgreSQL (pg_stat_activity, and
+	 * log_line_prefix's %a) with the request's statements. */
+	if (r->sampled) {
+		snprintf(r->appname, sizeof(r->appname), "%.24s %s",
+		    r->app->res->name, r->trace);
+		fpg_db_set_local(r->db, "application_name", r->appname);
+		fpg_db_set_local(r->db, "fastpg.trace_id", r->trace);
+	}
 	return FPG_OK;
 }
 
@@ -280,7 +290,7 @@ after(struct fpg_req *r)
 	fpg_metrics_end(r->route ? (int)(r->route - r->app->router.routes) :
 	    -1, r->status, us, r->db->us);
 	fpg_log_access(r->method, r->path, r->status, r->bytes, (long)us,
-	    r->id);
+	    r->id, r->trace);
 	fpg_log_request(NULL);
 	fpg_req_free(r);
 }

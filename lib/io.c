@@ -17,7 +17,8 @@ extern char	**environ;
 
 static const char *const env_names[FPG_ENV_N] = { "REQUEST_METHOD",
 	"REQUEST_URI", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH",
-	"HTTP_X_REQUEST_ID", "HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH" };
+	"HTTP_X_REQUEST_ID", "HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH",
+	"HTTP_TRACEPARENT" };
 
 /* The parameter list: libfcgi's, the caller's (tests), or environ. */
 static char **
@@ -74,6 +75,8 @@ fpg_io_index(struct fpg_req *r)
 				k = FPG_ENV_IF_MATCH, v = e + 14;
 			else if (e[5] == 'I' && IS(e + 5, "IF_NONE_MATCH="))
 				k = FPG_ENV_IF_NONE_MATCH, v = e + 19;
+			else if (e[5] == 'T' && IS(e + 5, "TRACEPARENT="))
+				k = FPG_ENV_TRACEPARENT, v = e + 17;
 			else if ((v = strchr(e + 5, '=')) != NULL)
 				v++;
 			if (v != NULL && r->bad_header == NULL && !header_ok(v))

@@ -132,7 +132,7 @@ put_num(char *p, unsigned long long v)
  */
 void
 fpg_log_access(const char *method, const char *path, int status,
-    size_t bytes, long usec, const char *id)
+    size_t bytes, long usec, const char *id, const char *trace)
 {
 	static __thread time_t	 last = -1;
 	static __thread char	 date[24];	/* 2026-01-01T00:00:00. */
@@ -182,6 +182,10 @@ fpg_log_access(const char *method, const char *path, int status,
 	p = put_num(p, (unsigned long long)(usec > 0 ? usec : 0));
 	p = stpcpy(p, "us id=");
 	p = stpcpy(p, id);
+	if (trace != NULL && *trace != '\0') {
+		p = stpcpy(p, " trace=");
+		p = stpcpy(p, trace);
+	}
 	*p++ = '\n';
 	(void)!write(STDERR_FILENO, line, (size_t)(p - line));
 }

@@ -12,27 +12,18 @@
 
 #include "extern.h"
 
-/*
- * The client's X-Request-ID when it is sane (1 to 64 of [A-Za-z0-9._-]),
- * so a request can be followed across services; else 32 random hex.
- */
-void
-fpg_req_set_id(struct fpg_req *r)
+static const char	 hex[] = "0123456789abcdef";
+
+/* 32 random lowercase hex digits and a NUL into out. */
+static void
+rand_hex(char *out)
 {
-	static const char	 hex[] = "0123456789abcdef";
 	/* Random bytes for 16 ids at a time: one getrandom, not one each. */
 	static __thread unsigned char	 pool[256];
 	static __thread size_t		 used = sizeof(pool);
-	const char		*v = fpg_io_env(r, FPG_ENV_REQUEST_ID);
 	unsigned char		*rnd;
 	size_t			 i;
 
-	if (v != NULL && *v != '\0' && strlen(v) <= FPG_ID_MAX &&
-	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._-") == strlen(v)) {
-		memcpy(r->id, v, strlen(v) + 1);
-		return;
-	}
 	if (used == sizeof(pool)) {
 		if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool))
 			memset(pool, 0, sizeof(pool));
@@ -41,10 +32,92 @@ fpg_req_set_id(struct fpg_req *r)
 	rnd = pool + used;
 	used += 16;
 	for (i = 0; i < 16; i++) {
-		r->id[2 * i] = hex[rnd[i] >> 4];
-		r->id[2 * i + 1] = hex[rnd[i] & 15];
+		out[2 * i] = hex[rnd[i] >> 4];
+		out[2 * i + 1] = hex[rnd[i] & 15];
 	}
-	r->id[32] = '\0';
+	out[32] = '\0';
+}
+
+/* Whether s starts with n lowercase hex digits, not all zero. */
+static int
+is_hex(const char *s, size_t n)
+{
+	size_t	 i;
+	int	 nonzero = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
+		    s[i] <= 'f')))
+			return 0;
+		nonzero |= s[i] != '0';
+	}
+	return nonzero;
+}
+
+/*
+ * The client's X-Request-ID when it is sane (1 to 64 of [A-Za-z0-9._-]),
+ * so a request can be followed across services; else 32 random hex.
+ */
+void
+fpg_req_set_id(struct fpg_req *r)
+{
+	const char	*v = fpg_io_env(r, FPG_ENV_REQUEST_ID);
+	size_t		 len;
+
+	if (v != NULL && (len = strlen(v)) > 0 && len <= FPG_ID_MAX &&
+	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-") == len) {
+		memcpy(r->id, v, len + 1);
+		return;
+	}
+	rand_hex(r->id);
+}
+
+static int
+hexdigit(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* W3C Trace Context, 3.2: version 00 is exactly 55 bytes; a later
+ * version may add "-..." after them; ff is never valid. */
+static int
+traceparent_ok(const char *t)
+{
+	size_t	 len = strlen(t);
+
+	if (len < 55 || !hexdigit(t[0]) || !hexdigit(t[1]) ||
+	    (t[0] == 'f' && t[1] == 'f') ||
+	    (t[0] == '0' && t[1] == '0' && len != 55) ||
+	    (len > 55 && t[55] != '-'))
+		return 0;
+	return t[2] == '-' && is_hex(t + 3, 32) && t[35] == '-' &&
+	    is_hex(t + 36, 16) && t[52] == '-' && hexdigit(t[53]) &&
+	    hexdigit(t[54]);
+}
+
+/*
+ * The W3C trace context (traceparent: 00-<32 hex trace>-<16 hex
+ * parent>-<2 hex flags>): its trace id when the header is valid, and
+ * whether it is sampled (flag 01); else a new trace -- the request id
+ * when that is 32 hex (ours, or nginx's $request_id), or random.  A
+ * malformed traceparent starts a new trace, as the specification says.
+ */
+void
+fpg_req_set_trace(struct fpg_req *r)
+{
+	const char	*t = fpg_io_env(r, FPG_ENV_TRACEPARENT);
+
+	if (t != NULL && traceparent_ok(t)) {
+		memcpy(r->trace, t + 3, 32);
+		r->trace[32] = '\0';
+		r->sampled = (int)(strchr(hex, t[54]) - hex) & 1;
+		return;
+	}
+	if (strlen(r->id) == 32 && is_hex(r->id, 32))
+		memcpy(r->trace, r->id, 33);
+	else
+		rand_hex(r->trace);
 }
 
 /* The method: 1 to 15 capital letters.  0, or 400. */
