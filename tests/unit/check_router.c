@@ -1,7 +1,8 @@
 /*
- * check_router.c -- unit tests for lib/router.c (compiling the route
- * table, matching method and path, 404 and 405 with Allow) and
- * lib/args.c (path and query strings converted by the route's schema).
+ * check_router.c -- unit tests for lib/router.c (splitting and decoding
+ * the path, compiling the route table, matching method and path, 404
+ * and 405 with Allow) and lib/args.c (path and query strings converted
+ * by the route's schema).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -799,11 +800,134 @@ START_TEST(t_args_no_schema)
 }
 END_TEST
 
+/* Splits path with a fresh arena; the segments are joined by "|". */
+static int
+split(const char *path, size_t len, char *joined, size_t *nsegs)
+{
+	struct fpg_arena	 a = { NULL };
+	char			*segs[FPG_SEGMENTS_MAX + 1];
+	size_t			 i;
+	int			 rc;
+
+	*nsegs = 12345;
+	joined[0] = '\0';
+	rc = fpg_split_path(&a, path, len, segs, nsegs);
+	if (rc == 0) {
+		ck_assert_uint_le(*nsegs, FPG_SEGMENTS_MAX);
+		for (i = 0; i < *nsegs; i++) {
+			if (i > 0)
+				strcat(joined, "|");
+			strcat(joined, segs[i]);
+		}
+	} else
+		ck_assert_uint_eq(*nsegs, 0);
+	fpg_arena_free(&a);
+	return rc;
+}
+
+START_TEST(t_split_basic)
+{
+	char	 j[512];
+	size_t	 n;
+
+	ck_assert_int_eq(split("/", 1, j, &n), 0);
+	ck_assert_uint_eq(n, 0);
+
+	ck_assert_int_eq(split("/items", 6, j, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(j, "items");
+
+	ck_assert_int_eq(split("/items/42/tags", 14, j, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(j, "items|42|tags");
+
+	/* A trailing slash makes an empty last segment. */
+	ck_assert_int_eq(split("/items/", 7, j, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(j, "items|");
+
+	ck_assert_int_eq(split("//", 2, j, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(j, "|");
+
+	/* Only len bytes count. */
+	ck_assert_int_eq(split("/a/b", 2, j, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(j, "a");
+}
+END_TEST
+
+START_TEST(t_split_decode)
+{
+	char	 j[512];
+	size_t	 n;
+
+	/* An encoded slash stays inside its segment. */
+	ck_assert_int_eq(split("/items/a%2Fb", 12, j, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(j, "items|a/b");
+
+	/* "+" is not a space in a path. */
+	ck_assert_int_eq(split("/a+b%20c", 8, j, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(j, "a+b c");
+
+	/* Dots are fine inside a name. */
+	ck_assert_int_eq(split("/.a/.../a.b", 11, j, &n), 0);
+	ck_assert_str_eq(j, ".a|...|a.b");
+}
+END_TEST
+
+START_TEST(t_split_bad)
+{
+	static const char *const bad[] = {
+		"", "a", "a/b", "items/", "/.", "/./a", "/a/.", "/a/..",
+		"/..", "/%2e", "/%2e%2e", "/a/%2E%2E", "/%2E./x", "/a%zz",
+		"/a%", "/a%00b", "/%2",
+	};
+	char	 j[512];
+	size_t	 i, n;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(split(bad[i], strlen(bad[i]), j, &n) == -1,
+		    "split of \"%s\" should be -1", bad[i]);
+	/* A raw NUL inside len. */
+	ck_assert_int_eq(split("/a\0b", 4, j, &n), -1);
+}
+END_TEST
+
+START_TEST(t_split_max)
+{
+	char	 path[256], j[512];
+	size_t	 i, n;
+
+	path[0] = '\0';
+	for (i = 0; i < FPG_SEGMENTS_MAX; i++)
+		strcat(path, "/a");
+	ck_assert_int_eq(split(path, strlen(path), j, &n), 0);
+	ck_assert_uint_eq(n, FPG_SEGMENTS_MAX);
+
+	/* One more, even an empty trailing one, is too many. */
+	strcat(path, "/");
+	ck_assert_int_eq(split(path, strlen(path), j, &n), -2);
+	strcat(path, "b");
+	ck_assert_int_eq(split(path, strlen(path), j, &n), -2);
+}
+END_TEST
+
 static Suite *
 router_suite(void)
 {
 	Suite	*s = suite_create("router");
 	TCase	*tc;
+
+	tc = tcase_create("split");
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, t_split_basic);
+	tcase_add_test(tc, t_split_decode);
+	tcase_add_test(tc, t_split_bad);
+	tcase_add_test(tc, t_split_max);
+	suite_add_tcase(s, tc);
 
 	tc = tcase_create("match");
 	tcase_set_timeout(tc, 10);
