@@ -42,7 +42,7 @@ root=0; [ "$(id -u)" -eq 0 ] && root=1
 # The responders' configuration: the variables of lib/conf.c's table
 # (tests/check-conf.sh holds this list against a responder's --help).
 conf_vars="DATABASE_URL POOL_SIZE MAX_OVERFLOW STATEMENT_TIMEOUT MAX_BODY_SIZE
-LOG_LEVEL DB_PREPARE ROOT_PATH METRICS_DIR"
+LOG_LEVEL DB_PREPARE ROOT_PATH LOG_FORMAT SERVER_TIMING METRICS_DIR"
 # What a web server that spawns the responders must pass on to them.
 resp_vars="$conf_vars ENV_FILE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS"
 

@@ -47,6 +47,10 @@ const struct fpg_conf_var fpg_conf_vars[] = {
 	  "false sends statements unnamed (PgBouncer < 1.21)" },
 	{ "ROOT_PATH", FPG_CONF_PATH, 0, 256, "", F(root_path), 0,
 	  "mount prefix stripped before routing, such as /api" },
+	{ "LOG_FORMAT", FPG_CONF_FORMAT, 0, 1, "text", F(log_json), 0,
+	  "text, or json: one JSON object a line" },
+	{ "SERVER_TIMING", FPG_CONF_BOOL, 0, 1, "false", F(server_timing), 0,
+	  "true adds Server-Timing (parse, validate, db, total) to answers" },
 	{ "METRICS_DIR", FPG_CONF_PATH, 0, 256, "", F(metrics_dir), 0,
 	  "folder of the counters all processes of a resource share "
 	  "(empty: each process its own)" },
@@ -349,6 +353,13 @@ conf_set(struct fpg_conf *c, const struct fpg_conf_var *cv, const char *v,
 		}
 		*(int *)field = (int)i;
 		return 0;
+	case FPG_CONF_FORMAT:
+		if (strcmp(v, "text") == 0 || strcmp(v, "json") == 0) {
+			*(int *)field = v[0] == 'j';
+			return 0;
+		}
+		snprintf(err, errsz, "%s: expected text or json", cv->name);
+		return -1;
 	case FPG_CONF_BOOL:
 		if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
 			*(int *)field = 1;
@@ -412,7 +423,16 @@ fpg_conf_usage(FILE *f)
 void
 fpg_conf_free(struct fpg_conf *c)
 {
-	free(c->conninfo);
-	free(c->root_path);
-	c->conninfo = c->root_path = NULL;
+	size_t	 i;
+	char	**f;
+
+	/* Every string the table filled: a new row needs no change here. */
+	for (i = 0; i < fpg_conf_nvars; i++) {
+		if (fpg_conf_vars[i].kind != FPG_CONF_URL &&
+		    fpg_conf_vars[i].kind != FPG_CONF_PATH)
+			continue;
+		f = (char **)(void *)((char *)c + fpg_conf_vars[i].off);
+		free(*f);
+		*f = NULL;
+	}
 }

@@ -52,6 +52,8 @@ struct fpg_conf {
 	int	 log_level;	/* LOG_LEVEL */
 	int	 prepare;	/* DB_PREPARE: named prepared statements */
 	char	*metrics_dir;	/* METRICS_DIR: counters shared there */
+	int	 log_json;	/* LOG_FORMAT=json */
+	int	 server_timing;	/* SERVER_TIMING: the header on answers */
 };
 
 /* How a variable's value is parsed, and the type of its field. */
@@ -62,7 +64,8 @@ enum fpg_conf_kind {
 	FPG_CONF_SIZE,	/* size_t: bytes, or 64k, 1m; [min, max] */
 	FPG_CONF_LEVEL,	/* int: error, warn, info, debug (FPG_LOG_*) */
 	FPG_CONF_BOOL,	/* int: true/1 or false/0 */
-	FPG_CONF_PATH	/* char *: empty, or /a/b of at most max bytes */
+	FPG_CONF_PATH,	/* char *: empty, or /a/b of at most max bytes */
+	FPG_CONF_FORMAT	/* int: text (0) or json (1) */
 };
 
 #define FPG_CONF_EMPTY_UNSET	0x01	/* an empty value means the default */
@@ -129,12 +132,18 @@ int64_t	 fpg_now_us(void);		/* monotonic microseconds */
 
 /* --- log.c ------------------------------------------------------------ */
 
-void	 fpg_log_init(const char *name, int level);
+void	 fpg_log_init(const char *name, int level, int json);
 /* The request a thread serves: its id is added to every line it logs
  * ("id=..."), so a line can be followed to the request.  NULL: none. */
 void	 fpg_log_request(const char *id);
-void	 fpg_log_access(const char *method, const char *path, int status,
-	    size_t bytes, long usec, const char *id, const char *trace);
+/* One access line's fields. */
+struct fpg_access {
+	const char	*method, *route, *path, *id, *trace, *remote;
+	int		 status;
+	size_t		 bytes;
+	long		 us, db_us, parse_us, validate_us;
+};
+void	 fpg_log_access(const struct fpg_access *);
 
 /* --- db.c: the database, knowing nothing of HTTP ---------------------- */
 
@@ -239,6 +248,7 @@ struct fpg_req {
 	struct fpg_arena	 arena;
 	long double		 arena0[96];	/* the arena's first 1.5 KB, aligned */
 	int64_t			 start;
+	int64_t			 parsed, validated;	/* when they ended */
 	char			 method[16];
 	char			*path;		/* decoded, for the log */
 	char			*segs[FPG_SEGMENTS_MAX];

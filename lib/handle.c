@@ -257,6 +257,18 @@ body(struct fpg_req *r)
 }
 
 /*
+ * Notes when a stage ended, for Server-Timing and the JSON access
+ * line; nothing (and no clock read) when neither is on.  Returns 1.
+ */
+static int
+stamp(struct fpg_req *r, int64_t *when)
+{
+	if (r->app->conf.server_timing || r->app->conf.log_json)
+		*when = fpg_now_us();
+	return 1;
+}
+
+/*
  * The handler, and what it leaves: an open transaction is rolled back
  * first, then an unanswered database failure is answered by its
  * SQLSTATE, and nothing at all by 500.
@@ -279,7 +291,8 @@ handler(struct fpg_req *r)
 static void
 after(struct fpg_req *r)
 {
-	int64_t	 us;
+	struct fpg_access	 a;
+	int64_t			 us;
 
 	fpg_db_end(r->db);
 	fpg_io_drain(r);
@@ -289,8 +302,21 @@ after(struct fpg_req *r)
 		fpg_metrics_count(FPG_M_UNAVAILABLE);
 	fpg_metrics_end(r->route ? (int)(r->route - r->app->router.routes) :
 	    -1, r->status, us, r->db->us);
-	fpg_log_access(r->method, r->path, r->status, r->bytes, (long)us,
-	    r->id, r->trace);
+	a.method = r->method;
+	a.route = r->route ? r->route->def->path : NULL;
+	a.path = r->path;
+	a.id = r->id;
+	a.trace = r->trace;
+	a.remote = r->app->conf.log_json ? fpg_req_env(r, "REMOTE_ADDR") :
+	    NULL;
+	a.status = r->status;
+	a.bytes = r->bytes;
+	a.us = (long)us;
+	a.db_us = (long)r->db->us;
+	a.parse_us = r->parsed ? (long)(r->parsed - r->start) : 0;
+	a.validate_us = r->validated && r->parsed ?
+	    (long)(r->validated - r->parsed) : 0;
+	fpg_log_access(&a);
 	fpg_log_request(NULL);
 	fpg_req_free(r);
 }
@@ -307,7 +333,9 @@ fpg_req_handle(struct fpg_req *r)
 	fpg_db_start(r->db, 0);
 	if (parse(r) == FPG_OK && builtin(r) == FPG_OK &&
 	    route(r) == FPG_OK && steps(r) == FPG_OK &&
-	    body(r) == FPG_OK && fpg_validate(r) == FPG_OK && !r->answered)
+	    body(r) == FPG_OK && stamp(r, &r->parsed) &&
+	    fpg_validate(r) == FPG_OK && stamp(r, &r->validated) &&
+	    !r->answered)
 		handler(r);
 	after(r);
 }

@@ -13,14 +13,64 @@
 int	fpg_log_level = FPG_LOG_INFO;
 
 static char			 log_name[65] = "fastpg";
+static int			 log_json;	/* LOG_FORMAT=json */
 static __thread const char	*log_id;	/* the thread's request */
 
-/* The resource's name on every line, and the level let through. */
+/*
+ * The resource's name on every line, the level let through, and the
+ * format: text lines, or one JSON object a line (json).
+ */
 void
-fpg_log_init(const char *name, int level)
+fpg_log_init(const char *name, int level, int json)
 {
 	snprintf(log_name, sizeof(log_name), "%s", name ? name : "fastpg");
 	fpg_log_level = level;
+	log_json = json;
+}
+
+/*
+ * s as a JSON string (quotes included) at p, at most room bytes
+ * (room >= 8): quote, backslash and every byte outside printable
+ * ASCII escaped as \u00XX, so a line is valid JSON whatever the client
+ * sent.  Cut short, it still closes.  Returns the end.
+ */
+static char *
+put_json(char *p, size_t room, const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	char			*end = p + room - 2;
+
+	*p++ = '"';
+	for (; s != NULL && *s && p + 6 <= end; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			memcpy(p, "\\u00", 4);
+			p[4] = hex[c >> 4];
+			p[5] = hex[c & 15];
+			p += 6;
+		} else
+			*p++ = (char)c;
+	}
+	*p++ = '"';
+	return p;
+}
+
+/* The time now as RFC 3339 UTC with milliseconds, 24 bytes and NUL. */
+static void
+rfc3339(char *out, size_t outsz)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
 /* The request the calling thread serves (its id), or NULL. */
@@ -66,6 +116,26 @@ fpg_escape(char *dst, size_t dstsz, const char *src, size_t len)
 	return o;
 }
 
+/* One message as a JSON line: time, level, resource, pid, msg, id. */
+static void
+emit_json(const char *level, const char *msg)
+{
+	char	 line[2400], *p = line, date[64];
+
+	rfc3339(date, sizeof(date));
+	p += snprintf(p, 200, "{\"time\":\"%s\",\"level\":\"%s\","
+	    "\"resource\":", date, level);
+	p = put_json(p, 80, log_name);
+	p += snprintf(p, 40, ",\"pid\":%d,\"msg\":", (int)getpid());
+	p = put_json(p, 1900, msg);
+	if (log_id != NULL) {
+		p = stpcpy(p, ",\"id\":");
+		p = put_json(p, 80, log_id);
+	}
+	p = stpcpy(p, "}\n");
+	(void)!write(STDERR_FILENO, line, (size_t)(p - line));
+}
+
 static void
 emit(const char *level, const char *msg)
 {
@@ -105,7 +175,10 @@ fpg_log(enum fpg_log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	emit(levels[lvl], msg);
+	if (log_json)
+		emit_json(levels[lvl], msg);
+	else
+		emit(levels[lvl], msg);
 }
 
 /* Appends the decimal digits of v. */
@@ -124,16 +197,53 @@ put_num(char *p, unsigned long long v)
 }
 
 /*
- * The access line: method, path, status, bytes, microseconds, id.
- * Written on every request, so built without printf: the date is
- * formatted once a second per thread, and only the path (the one
- * field the client chose freely) is escaped.  Method and id were
- * checked on the way in.
+ * The access line as JSON: time, level, resource, pid, id, trace,
+ * method, route, path, status, bytes, duration_us, db_us, parse_us,
+ * validate_us, remote_addr.
+ */
+static void
+access_json(const struct fpg_access *a)
+{
+	char	 line[2048], *p = line, date[64];
+
+	rfc3339(date, sizeof(date));
+	p += snprintf(p, 120, "{\"time\":\"%s\",\"level\":\"info\","
+	    "\"msg\":\"access\",\"resource\":", date);
+	p = put_json(p, 80, log_name);
+	p += snprintf(p, 40, ",\"pid\":%d,\"id\":", (int)getpid());
+	p = put_json(p, 80, a->id);
+	p = stpcpy(p, ",\"trace\":");
+	p = put_json(p, 40, a->trace);
+	p = stpcpy(p, ",\"method\":");
+	p = put_json(p, 40, a->method[0] ? a->method : "-");
+	p = stpcpy(p, ",\"route\":");
+	p = put_json(p, 300, a->route ? a->route : "");
+	p = stpcpy(p, ",\"path\":");
+	p = put_json(p, 1000, a->path ? a->path : "");
+	p += snprintf(p, 260, ",\"status\":%d,\"bytes\":%zu,"
+	    "\"duration_us\":%ld,\"db_us\":%ld,\"parse_us\":%ld,"
+	    "\"validate_us\":%ld,\"remote_addr\":", a->status, a->bytes,
+	    a->us, a->db_us, a->parse_us, a->validate_us);
+	p = put_json(p, 80, a->remote ? a->remote : "");
+	p = stpcpy(p, "}\n");
+	(void)!write(STDERR_FILENO, line, (size_t)(p - line));
+}
+
+/*
+ * The access line: method, path, status, bytes, microseconds, id,
+ * trace; with LOG_FORMAT=json, access_json's object.  Written on every
+ * request, so built without printf: the date is formatted once a
+ * second per thread, and only the path (the one field the client chose
+ * freely) is escaped.  Method, id and trace were checked on the way in.
  */
 void
-fpg_log_access(const char *method, const char *path, int status,
-    size_t bytes, long usec, const char *id, const char *trace)
+fpg_log_access(const struct fpg_access *a)
 {
+	const char		*method = a->method, *path = a->path;
+	const char		*id = a->id, *trace = a->trace;
+	int			 status = a->status;
+	size_t			 bytes = a->bytes;
+	long			 usec = a->us;
 	static __thread time_t	 last = -1;
 	static __thread char	 date[24];	/* 2026-01-01T00:00:00. */
 	static int		 pid;
@@ -146,6 +256,10 @@ fpg_log_access(const char *method, const char *path, int status,
 
 	if (fpg_log_level < FPG_LOG_INFO)
 		return;
+	if (log_json) {
+		access_json(a);
+		return;
+	}
 	if (pid == 0)
 		pid = (int)getpid();
 	clock_gettime(CLOCK_REALTIME, &ts);

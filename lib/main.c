@@ -150,7 +150,7 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 		fpg_conf_free(&app.conf);
 		return 1;
 	}
-	fpg_log_init(res->name, app.conf.log_level);
+	fpg_log_init(res->name, app.conf.log_level, app.conf.log_json);
 	app.dbconf.conninfo = app.conf.conninfo;
 	app.dbconf.statement_timeout = app.conf.statement_timeout;
 	app.dbconf.prepare = app.conf.prepare;

@@ -339,7 +339,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_request: %s\n", err);
 		abort();
 	}
-	fpg_log_init("fuzz", app.conf.log_level);
+	fpg_log_init("fuzz", app.conf.log_level, 0);
 	app.dbconf.conninfo = app.conf.conninfo;
 	if ((devnull = fopen("/dev/null", "r")) == NULL)
 		abort();

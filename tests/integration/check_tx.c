@@ -112,7 +112,7 @@ setup(void)
 	    sizeof(err)) == 0);
 	ck_assert(fpg_router_init(&app.router, routes, err,
 	    sizeof(err)) == 0);
-	fpg_log_init("txtest", FPG_LOG_ERROR);
+	fpg_log_init("txtest", FPG_LOG_ERROR, 0);
 	app.dbconf.conninfo = app.conf.conninfo;
 	app.dbconf.statement_timeout = app.conf.statement_timeout;
 	app.dbconf.prepare = app.conf.prepare;

@@ -100,7 +100,7 @@ setup(void)
 	    sizeof(err)) == 0);
 	ck_assert(fpg_router_init(&app.router, routes, err,
 	    sizeof(err)) == 0);
-	fpg_log_init("things", FPG_LOG_ERROR);
+	fpg_log_init("things", FPG_LOG_ERROR, 0);
 	app.dbconf.conninfo = app.conf.conninfo;
 }
 
@@ -328,6 +328,26 @@ START_TEST(t_bounded_422)
 }
 END_TEST
 
+/* SERVER_TIMING: the header with the four durations; off by default. */
+START_TEST(t_server_timing)
+{
+	const char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/things/1",
+	    "HTTP_X_TOKEN=a", NULL };
+	char *out, *h;
+
+	ck_assert_int_eq(serve(env, NULL, &out), 200);
+	ck_assert_ptr_null(strstr(out, "Server-Timing"));
+	free(out);
+	app.conf.server_timing = 1;
+	ck_assert_int_eq(serve(env, NULL, &out), 200);
+	app.conf.server_timing = 0;
+	ck_assert_ptr_nonnull(h = strstr(out, "\r\nServer-Timing: parse;dur="));
+	ck_assert_ptr_nonnull(strstr(h, ", validate;dur="));
+	ck_assert_ptr_nonnull(strstr(h, ", db;dur=0.000, total;dur="));
+	free(out);
+}
+END_TEST
+
 static Suite *
 handle_suite(void)
 {
@@ -342,6 +362,7 @@ handle_suite(void)
 	tcase_add_test(tc, t_if_match);
 	tcase_add_test(tc, t_cgi_length);
 	tcase_add_test(tc, t_bounded_422);
+	tcase_add_test(tc, t_server_timing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -169,7 +169,7 @@ static void
 log_reset(void)
 {
 	fpg_log_request(NULL);
-	fpg_log_init(NULL, FPG_LOG_INFO);
+	fpg_log_init(NULL, FPG_LOG_INFO, 0);
 }
 
 /* Whether line (NUL-terminated) ends with end. */
@@ -197,7 +197,7 @@ START_TEST(t_log_request)
 	pthread_t	 th;
 	int		 rc;
 
-	fpg_log_init(NULL, FPG_LOG_INFO);
+	fpg_log_init(NULL, FPG_LOG_INFO, 0);
 	fpg_log_request("abc");
 	capture_log(FPG_LOG_INFO, "with", line, sizeof(line));
 	ck_assert_msg(ends_with(line, "] msg=with (id=abc)\n"),
@@ -227,7 +227,7 @@ START_TEST(t_log_init)
 	char	 line[4096], name[71];
 
 	/* The name on every line, and the level let through. */
-	fpg_log_init("items", FPG_LOG_WARN);
+	fpg_log_init("items", FPG_LOG_WARN, 0);
 	ck_assert_int_eq(fpg_log_level, FPG_LOG_WARN);
 	capture_log(FPG_LOG_INFO, "quiet", line, sizeof(line));
 	ck_assert_str_eq(line, "");
@@ -238,15 +238,62 @@ START_TEST(t_log_init)
 	/* A name longer than 64 bytes is cut there. */
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	fpg_log_init(name, FPG_LOG_DEBUG);
+	fpg_log_init(name, FPG_LOG_DEBUG, 0);
 	capture_log(FPG_LOG_DEBUG, "x", line, sizeof(line));
 	ck_assert_ptr_nonnull(strstr(line, " debug n"));
 	ck_assert_uint_eq(strspn(strstr(line, " debug ") + 7, "n"), 64);
 
 	/* NULL: the default name. */
-	fpg_log_init(NULL, FPG_LOG_INFO);
+	fpg_log_init(NULL, FPG_LOG_INFO, 0);
 	capture_log(FPG_LOG_INFO, "x", line, sizeof(line));
 	ck_assert_ptr_nonnull(strstr(line, " info fastpg["));
+}
+END_TEST
+
+/* LOG_FORMAT=json: every line one valid JSON object, escapes and all. */
+START_TEST(t_log_json)
+{
+	char			 line[4096];
+	struct capture		 c;
+	struct fpg_access	 a = { .method = "GET", .route = "/items/{id}",
+	    .path = "/items/\x01\"\xff", .id = "abc", .trace =
+	    "4bf92f3577b34da6a3ce929d0e0e4736", .remote = "127.0.0.1",
+	    .status = 200, .bytes = 12, .us = 345, .db_us = 200 };
+	json_t			*j;
+
+	fpg_log_init("items", FPG_LOG_INFO, 1);
+	fpg_log_request("req-1");
+	capture_log(FPG_LOG_WARN, "a\nb\"c\x7f", line, sizeof(line));
+	fpg_log_request(NULL);
+	ck_assert_ptr_nonnull(j = json_loads(line, 0, NULL));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "level")),
+	    "warn");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "msg")),
+	    "msg=a\nb\"c\x7f");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "id")), "req-1");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "resource")),
+	    "items");
+	ck_assert_int_eq(strlen(json_string_value(json_object_get(j,
+	    "time"))), 24);
+	json_decref(j);
+
+	capture_begin(&c);
+	fpg_log_access(&a);
+	capture_end(&c, line, sizeof(line));
+	ck_assert_ptr_nonnull(j = json_loads(line, 0, NULL));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "route")),
+	    "/items/{id}");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "trace")),
+	    a.trace);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "status")), 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "db_us")), 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(j,
+	    "duration_us")), 345);
+	/* the path's odd bytes come back as \u00XX, never raw */
+	ck_assert_str_eq(json_string_value(json_object_get(j, "path")),
+	    "/items/\x01\"\xc3\xbf");
+	json_decref(j);
+	fpg_log_init(NULL, FPG_LOG_INFO, 0);
 }
 END_TEST
 
@@ -269,6 +316,7 @@ log_suite(void)
 	tcase_add_test(tc, t_log);
 	tcase_add_test(tc, t_log_request);
 	tcase_add_test(tc, t_log_init);
+	tcase_add_test(tc, t_log_json);
 	suite_add_tcase(s, tc);
 	return s;
 }
