@@ -295,6 +295,55 @@ fpg_openapi_name_schema(json_t *schemas, json_t *holder,
 	return 0;
 }
 
+/*
+ * A request body's optional properties with a "default": the default
+ * moves into the description ("Default: 0."), in place.  The server
+ * fills it in (the route's own schema keeps it); but openapi-typescript
+ * types a property with a default as always present, and does so for
+ * a schema in components/schemas even when it is a request body: a
+ * client could not leave "stock" out.  Required properties and data
+ * (examples, defaults themselves) are left alone.
+ */
+static void
+input_defaults(json_t *s)
+{
+	const char	*k, *desc;
+	json_t		*p, *d, *c;
+	char		*text;
+	size_t		 i;
+
+	if (json_is_array(s)) {
+		json_array_foreach(s, i, c)
+			input_defaults(c);
+		return;
+	}
+	if (!json_is_object(s))
+		return;
+	json_object_foreach(json_object_get(s, "properties"), k, p) {
+		int required = 0;
+
+		json_array_foreach(json_object_get(s, "required"), i, c)
+			if (json_is_string(c) &&
+			    strcmp(json_string_value(c), k) == 0)
+				required = 1;
+		if (required || !json_is_object(p) ||
+		    (d = json_object_get(p, "default")) == NULL)
+			continue;
+		if ((text = json_dumps(d, JSON_COMPACT | JSON_ENCODE_ANY)) ==
+		    NULL)
+			continue;
+		desc = json_string_value(json_object_get(p, "description"));
+		json_object_set_new(p, "description", desc ?
+		    json_sprintf("%s (default: %s)", desc, text) :
+		    json_sprintf("Default: %s.", text));
+		free(text);
+		json_object_del(p, "default");
+	}
+	json_object_foreach(s, k, c)
+		if (!data_key(k))
+			input_defaults(c);
+}
+
 /* An operation's header parameter named name (any case), or NULL. */
 static const json_t *
 header_param(const json_t *op, const char *name)
@@ -326,7 +375,8 @@ detail_response(const char *desc)
  * 412 when it names an old version (or is malformed), and 428 when the
  * fragment made it required and it is missing; an error the fragment
  * declared without content has the {"detail": "..."} body every
- * library error has (fpg_send_error).  Then each JSON body schema, in
+ * library error has (fpg_send_error).  A request body's defaults go to
+ * its description (input_defaults).  Then each JSON body schema, in
  * and out, is named (fpg_openapi_name_schema): request bodies
  * <OpId>Body, responses <OpId>Response or <OpId><status>Response
  * unless titled.  Returns -1 with err on a name conflict.
@@ -366,6 +416,8 @@ fpg_openapi_shape_op(json_t *op, json_t *schemas, char *err, size_t errsz)
 	mt = json_object_get(json_object_get(json_object_get(op,
 	    "requestBody"), "content"), "application/json");
 	snprintf(fb + o, sizeof(fb) - o, "Body");
+	if (mt != NULL)
+		input_defaults(json_object_get(mt, "schema"));
 	if (mt != NULL && fpg_openapi_name_schema(schemas, mt, fb, err,
 	    errsz) == -1)
 		return -1;
