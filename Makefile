@@ -141,6 +141,7 @@ test-here:
 	$(MAKE) all unit-bins
 	$(MAKE) docs
 	@bash tests/openapi/run.sh $(BUILD)
+	@bash tests/client/run.sh $(BUILD)
 	@bash tests/browser/run.sh $(BUILD)
 	@sh tests/check-exports.sh $(BUILD)
 	@sh tests/check-deps.sh $(BUILD)

@@ -12,7 +12,8 @@
 #                                the grants to fastpg_app (next number)
 #
 # The files are deploy/new-resource/*.in with @NAME@, @NUM@ (the
-# migration's number) and @SQLFILE@ (its path) filled in.  Their rows
+# migration's number), @SQLFILE@ (its path), @NAME_PASCAL@ and @MODEL@
+# (NAME in PascalCase, and its singular: the OpenAPI names) filled in.  Their rows
 # have a name, a description and a free JSON object (data): a generic
 # start; the comments in the files say where a field goes.
 # Nothing else needs writing: the Makefile builds every apps/<name>/,
@@ -147,7 +148,13 @@ mkdir "$tmp/app"
 # @NUM@ filled in (none of them needs quoting in sed: see the checks of
 # NAME above).
 tpl=$top/deploy/new-resource
-fill() { sed -e "s|@NAME@|$name|g" -e "s|@SQLFILE@|$sqlf|g" -e "s|@NUM@|$num|g" "$tpl/$1" >"$2"; }
+# @NAME_PASCAL@ is NAME in PascalCase (order_lines OrderLines), @MODEL@
+# its singular (OrderLine), as the OpenAPI document names the operations
+# and the schemas' titles name the bodies (lib/openapi_shape.c).
+pascal=$(printf '%s' "$name" | awk -F_ '{ for (i = 1; i <= NF; i++) printf "%s%s", toupper(substr($i, 1, 1)), substr($i, 2) }')
+model=$(printf '%s' "$pascal" | sed -E -e 's/ies$/y/;t' -e 's/(ss|ch|sh|x|z)es$/\1/;t' -e 's/([^sui])s$/\1/')
+fill() { sed -e "s|@NAME_PASCAL@|$pascal|g" -e "s|@MODEL@|$model|g" -e "s|@NAME@|$name|g" \
+    -e "s|@SQLFILE@|$sqlf|g" -e "s|@NUM@|$num|g" "$tpl/$1" >"$2"; }
 
 fill main.c.in "$tmp/app/main.c"
 for t in create patch id list; do
@@ -158,6 +165,7 @@ fill migration.sql.in "$tmp/sql"
 mv "$tmp/app" "$top/apps/$name"
 mv "$tmp/sql" "$top/$sqlf"
 say "wrote apps/$name/ (main.c, ${name}_create.json, ${name}_patch.json, ${name}_id.json, ${name}_list.json) and $sqlf"
+say "OpenAPI: operations create$model, list$pascal, read$model, update$model, delete$model; bodies ${model}Create, ${model}Patch (a route's .name or a schema's \"title\" renames them; names are unique across resources)"
 cat >&2 <<EOF
 
 Next: \`make run\` builds build/bin/$name, applies $sqlf and serves

@@ -330,4 +330,14 @@ char	*fpg_openapi_build(const struct fpg_resource *,
 	    const struct fpg_router *, const char *root_path,
 	    char *err, size_t errsz);
 
+/* openapi_shape.c: the document as generated clients read it. */
+int	 fpg_openapi_opid(const char *method, const char *path, char *buf,
+	    size_t sz);			/* 0, -1: buf too small */
+int	 fpg_openapi_name_ok(const char *);
+void	 fpg_openapi_open_objects(json_t *, int map);
+int	 fpg_openapi_name_schema(json_t *schemas, json_t *holder,
+	    const char *fallback, char *err, size_t errsz);
+int	 fpg_openapi_shape_op(json_t *op, json_t *schemas, char *err,
+	    size_t errsz);
+
 #endif /* FPG_EXTERN_H */

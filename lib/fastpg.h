@@ -84,6 +84,17 @@ struct fpg_route {
 	const char	*query_schema;	/* NULL: not validated, read raw */
 	const char	*body_schema;	/* NULL: no body is read */
 	const fpg_step	*before;	/* this route's steps, or NULL */
+	/*
+	 * The operation's name: its OpenAPI operationId, the method name a
+	 * generated client gives it ("cancelOrder").  An identifier,
+	 * unique in the resource and across the resources of one site
+	 * (fastpg-openapi refuses a duplicate).  NULL: derived from method
+	 * and path (GET /items listItems, POST /items createItem, GET,
+	 * PATCH, DELETE /items/{id} readItem, updateItem, deleteItem,
+	 * POST /orders/{id}/cancel cancelOrder).  Last, so that tables
+	 * written positionally leave it zero.
+	 */
+	const char	*name;
 };
 
 /*

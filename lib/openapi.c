@@ -176,24 +176,18 @@ error_response(const char *desc, const char *schema)
 	    "content", "application/json", "schema", "$ref", schema);
 }
 
-/* One operation: parameters, body, responses. */
+/* One operation named id: parameters, body, responses. */
 static json_t *
-operation(const struct fpg_croute *cr, json_t *comps)
+operation(const struct fpg_croute *cr, const char *id, json_t *comps)
 {
 	const struct fpg_route	*rt = cr->def;
 	json_t			*op, *params, *resp, *ps, *s, *req;
 	const json_t		*props;
 	const char		*k;
-	char			 id[160], name[64];
-	size_t			 i, o = 0;
+	char			 name[64];
+	size_t			 i;
 	int			 haspath = 0;
 
-	for (i = 0; rt->method[i] && o < sizeof(id) - 1; i++)
-		id[o++] = (char)tolower((unsigned char)rt->method[i]);
-	for (i = 0; rt->path[i] && o < sizeof(id) - 1; i++)
-		id[o++] = isalnum((unsigned char)rt->path[i]) ?
-		    rt->path[i] : '_';
-	id[o] = '\0';
 	op = json_pack("{s:s, s:s}", "operationId", id, "summary", "");
 	json_object_set_new(op, "summary", json_sprintf("%s %s", rt->method,
 	    rt->path));
@@ -262,6 +256,8 @@ operation(const struct fpg_croute *cr, json_t *comps)
 		json_object_set_new(resp, "404", error_response("Not Found",
 		    "#/components/schemas/ErrorDetail"));
 	if (rt->body_schema != NULL) {
+		json_object_set_new(resp, "411", error_response("Length "
+		    "Required", "#/components/schemas/ErrorDetail"));
 		json_object_set_new(resp, "413", error_response("Request body "
 		    "too large", "#/components/schemas/ErrorDetail"));
 		json_object_set_new(resp, "415", error_response("Not a JSON "
@@ -281,26 +277,94 @@ operation(const struct fpg_croute *cr, json_t *comps)
 }
 
 /*
+ * The operation's name into id (size sz): the route's own, or one
+ * derived from method and path.  -1 with err when neither gives an
+ * identifier.
+ */
+static int
+operation_id(const struct fpg_route *rt, char *id, size_t sz, char *err,
+    size_t errsz)
+{
+	if (rt->name != NULL) {
+		if (!fpg_openapi_name_ok(rt->name) ||
+		    (size_t)snprintf(id, sz, "%s", rt->name) >= sz) {
+			snprintf(err, errsz, "%s %s: name \"%.64s\" is not an "
+			    "identifier (a letter, then letters, digits, _)",
+			    rt->method, rt->path, rt->name);
+			return -1;
+		}
+		return 0;
+	}
+	if (fpg_openapi_opid(rt->method, rt->path, id, sz) == -1 ||
+	    !fpg_openapi_name_ok(id)) {
+		snprintf(err, errsz, "%s %s: no operation name can be derived;"
+		    " give the route a .name", rt->method, rt->path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * After the fragment is merged: every operation shaped for generated
+ * clients (fpg_openapi_shape_op), then every open object made to say
+ * so.  -1 with err on a schema name used twice.
+ */
+static int
+shape(json_t *doc, char *err, size_t errsz)
+{
+	json_t		*schemas, *item, *op;
+	const char	*p, *m;
+
+	schemas = json_object_get(json_object_get(doc, "components"),
+	    "schemas");
+	json_object_foreach(json_object_get(doc, "paths"), p, item)
+		json_object_foreach(item, m, op)
+			if (json_is_object(op) && json_object_get(op,
+			    "responses") != NULL &&
+			    fpg_openapi_shape_op(op, schemas, err, errsz) == -1)
+				return -1;
+	fpg_openapi_open_objects(doc, 0);
+	return 0;
+}
+
+/*
  * Builds the resource's OpenAPI 3.1 document as compact JSON text
- * (caller frees), or NULL with a message when the resource's own
- * fragment (res->openapi) is not a JSON object.  root_path (the mount
- * prefix, or NULL) becomes the document's server URL.
+ * (caller frees), or NULL with a message in err when the resource's own
+ * fragment (res->openapi) is not a JSON object, two routes have one
+ * operation name, a route's name is no identifier, or two different
+ * body schemas claim one name in components/schemas.  root_path (the
+ * mount prefix, or NULL) becomes the document's server URL.
  */
 char *
 fpg_openapi_build(const struct fpg_resource *res,
     const struct fpg_router *ro, const char *root_path, char *err,
     size_t errsz)
 {
-	json_t		*doc, *paths, *comps, *item, *extra;
+	json_t		*doc, *paths, *comps, *item, *extra, *ids, *op;
 	json_error_t	 je;
-	char		 lower[16], *text;
+	char		 lower[16], id[128], *text = NULL;
 	size_t		 i, j;
 
 	comps = json_loads(components, 0, NULL);
 	paths = json_object();
+	ids = json_object();
+	doc = json_pack("{s:s, s:{s:s, s:s}, s:o, s:o}", "openapi", "3.1.0",
+	    "info", "title", res->name, "version", "1.0.0", "paths", paths,
+	    "components", comps);
 	for (i = 0; i < ro->nroutes; i++) {
 		const struct fpg_croute *cr = &ro->routes[i];
 
+		if (operation_id(cr->def, id, sizeof(id), err, errsz) == -1)
+			goto out;
+		if ((item = json_object_get(ids, id)) != NULL) {
+			snprintf(err, errsz, "%s %s: operation name %s is "
+			    "also %s's; give one route another .name",
+			    cr->def->method, cr->def->path, id,
+			    json_string_value(item));
+			goto out;
+		}
+		json_object_set_new(ids, id, json_sprintf("%s %s",
+		    cr->def->method, cr->def->path));
 		if ((item = json_object_get(paths, cr->def->path)) == NULL) {
 			item = json_object();
 			json_object_set_new(paths, cr->def->path, item);
@@ -309,11 +373,9 @@ fpg_openapi_build(const struct fpg_resource *res,
 			lower[j] = (char)tolower((unsigned char)
 			    cr->def->method[j]);
 		lower[j] = '\0';
-		json_object_set_new(item, lower, operation(cr, comps));
+		op = operation(cr, id, comps);
+		json_object_set_new(item, lower, op);
 	}
-	doc = json_pack("{s:s, s:{s:s, s:s}, s:o, s:o}", "openapi", "3.1.0",
-	    "info", "title", res->name, "version", "1.0.0", "paths", paths,
-	    "components", comps);
 	if (root_path && root_path[0])
 		json_object_set_new(doc, "servers", json_pack("[{s:s}]", "url",
 		    root_path));
@@ -323,15 +385,18 @@ fpg_openapi_build(const struct fpg_resource *res,
 			snprintf(err, errsz, "OpenAPI fragment: %s", extra ?
 			    "not an object" : je.text);
 			json_decref(extra);
-			json_decref(doc);
-			return NULL;
+			goto out;
 		}
 		merge(doc, extra);
 		json_decref(extra);
 	}
+	if (shape(doc, err, errsz) == -1)
+		goto out;
 	text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	json_decref(doc);
 	if (text == NULL)
 		snprintf(err, errsz, "out of memory");
+out:
+	json_decref(ids);
+	json_decref(doc);
 	return text;
 }

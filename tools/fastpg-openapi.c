@@ -5,8 +5,18 @@
  *
  *	fastpg-openapi [-t title] doc.json ...
  *
- * Exits 0, 1 when two documents disagree (the same path, or the same
- * component name with different content), 2 on a usage or read error.
+ * Generated clients take their method names from operationIds and
+ * their type names from components/schemas, so both must mean one
+ * thing in the merged document: a component name used by several
+ * documents is kept once when the definitions are equal (ErrorDetail,
+ * a shared model) and is an error when they differ; an operationId
+ * used twice is an error -- never renamed with a suffix, which would
+ * change a client's method name with the order of the documents.  The
+ * fix is a .name on one route or another "title" on one schema.
+ *
+ * Exits 0, 1 when two documents disagree (the same path, the same
+ * operationId, or the same component name with different content), 2
+ * on a usage or read error.
  */
 #include <stdio.h>
 #include <string.h>
@@ -30,10 +40,42 @@ join(json_t *dst, json_t *src, const char *what, const char *file)
 	return 0;
 }
 
+/*
+ * Records the operationIds of doc's paths in ids (operationId ->
+ * "file: METHOD path"); -1 after naming each one an earlier document
+ * has.
+ */
+static int
+unique_ids(json_t *ids, json_t *doc, const char *file)
+{
+	const char	*p, *m, *id;
+	json_t		*item, *op, *seen;
+	int		 rc = 0;
+
+	json_object_foreach(json_object_get(doc, "paths"), p, item)
+		json_object_foreach(item, m, op) {
+			id = json_string_value(json_object_get(op,
+			    "operationId"));
+			if (id == NULL)
+				continue;
+			if ((seen = json_object_get(ids, id)) != NULL) {
+				fprintf(stderr, "fastpg-openapi: %s: operationId"
+				    " %s of %s %s is also %s's (give one route "
+				    "another .name)\n", file, id, m, p,
+				    json_string_value(seen));
+				rc = -1;
+				continue;
+			}
+			json_object_set_new(ids, id, json_sprintf("%s: %s %s",
+			    file, m, p));
+		}
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
-	json_t		*out, *doc, *paths, *comps, *sec, *v;
+	json_t		*out, *doc, *paths, *comps, *sec, *v, *ids;
 	json_error_t	 je;
 	const char	*title = "fastpg", *k;
 	int		 i = 1, rc = 0;
@@ -50,6 +92,7 @@ main(int argc, char *argv[])
 	}
 	paths = json_object();
 	comps = json_object();
+	ids = json_object();
 	for (; i < argc; i++) {
 		if ((doc = json_load_file(argv[i], JSON_REJECT_DUPLICATES,
 		    &je)) == NULL) {
@@ -59,6 +102,8 @@ main(int argc, char *argv[])
 		}
 		if (join(paths, json_object_get(doc, "paths"), "path",
 		    argv[i]) == -1)
+			rc = 1;
+		if (unique_ids(ids, doc, argv[i]) == -1)
 			rc = 1;
 		json_object_foreach(json_object_get(doc, "components"), k, v) {
 			if ((sec = json_object_get(comps, k)) == NULL) {
@@ -77,5 +122,6 @@ main(int argc, char *argv[])
 		return 2;
 	putchar('\n');
 	json_decref(out);
+	json_decref(ids);
 	return rc;
 }

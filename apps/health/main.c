@@ -6,6 +6,8 @@
  */
 #include <fastpg.h>
 
+#include "schemas.h"	/* SCHEMA_openapi: the answers' shape */
+
 static const struct fpg_stmt stmts[] = {
 	{ .name = "ping",
 	  .sql = "SELECT '{\"status\":\"ok\",\"database\":\"ok\"}'" },
@@ -25,12 +27,14 @@ healthz(struct fpg_req *r)
 }
 
 static const struct fpg_route routes[] = {
-	{ .method = "GET", .path = "/healthz", .handler = healthz },
+	{ .method = "GET", .path = "/healthz", .handler = healthz,
+	  .name = "readHealth" },
 	{ .method = NULL }
 };
 
 static const struct fpg_resource health = {
-	.name = "health", .routes = routes, .stmts = stmts
+	.name = "health", .routes = routes, .stmts = stmts,
+	.openapi = SCHEMA_openapi
 };
 
 int
