@@ -194,6 +194,12 @@ void	 fpg_db_close(struct fpg_db *);
 void	 fpg_db_start(struct fpg_db *, int idempotent);
 PGresult *fpg_db_run(struct fpg_db *, const char *name, const char *sql,
 	    int n, const char *const *vals);
+int	 fpg_db_ensure(struct fpg_db *);
+PGresult *fpg_db_exec_bounded(const struct fpg_db *, const char *name,
+	    const char *sql, int n, const char *const *vals, int prep,
+	    int *timedout);
+void	 fpg_db_log_result(enum fpg_log_level, const char *what,
+	    const PGresult *, const PGconn *);
 int	 fpg_db_set_local(struct fpg_db *, const char *name,
 	    const char *value);
 enum fpg_err fpg_db_begin(struct fpg_db *);
