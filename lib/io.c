@@ -51,8 +51,7 @@ header_ok(const char *v)
  * byte, or longer than FPG_HEADER_MAX) is remembered in bad_header, and
  * the request is refused, so that no header the client sent silently
  * counts as not sent.  It runs on every request: a switch on the first
- * bytes, fixed-length compares the compiler inlines, one pass over
- * each header's value.
+ * bytes, then bounded compares, one pass over each header's value.
  */
 void
 fpg_io_index(struct fpg_req *r)
@@ -61,7 +60,8 @@ fpg_io_index(struct fpg_req *r)
 	const char	 *e, *v;
 	int		  k;
 
-#define IS(s, lit)	(memcmp((s), (lit), sizeof(lit) - 1) == 0)
+	/* strncmp, not memcmp: it stops at a shorter name's NUL. */
+#define IS(s, lit)	(strncmp((s), (lit), sizeof(lit) - 1) == 0)
 	for (; p != NULL && (e = *p) != NULL; p++) {
 		k = -1;
 		v = NULL;
