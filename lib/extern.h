@@ -267,6 +267,7 @@ struct fpg_req {
 	size_t			 bodylen;
 	json_t			*body_json;
 	char			 id[FPG_ID_MAX + 1];
+	int			 id_hex;	/* id is 32 hex: a trace id */
 	char			 trace[33];	/* W3C trace id, 32 hex */
 	int			 sampled;	/* traceparent's flag 01 */
 	char			 appname[64];	/* "<name> <trace>" */

@@ -50,59 +50,50 @@ header_ok(const char *v)
  * CONTENT_TYPE) is checked: one the library could not read (a control
  * byte, or longer than FPG_HEADER_MAX) is remembered in bad_header, and
  * the request is refused, so that no header the client sent silently
- * counts as not sent.  It runs on every request: a switch on the first
- * bytes, then bounded compares, one pass over each header's value.
+ * counts as not sent.  It runs on every request: one strchr for each
+ * name's length, whole-name compares, one pass over each header's value.
  */
 void
 fpg_io_index(struct fpg_req *r)
 {
 	char		**p = env_list(r);
-	const char	 *e, *v;
+	const char	 *e, *eq;
+	size_t		  n;
 	int		  k;
 
-	/* strncmp, not memcmp: it stops at a shorter name's NUL. */
-#define IS(s, lit)	(strncmp((s), (lit), sizeof(lit) - 1) == 0)
+	/* Names compared whole once their length is known: the memcmps
+	 * below never read past a name, and the compiler inlines them. */
+#define IS(lit)	(n == sizeof(lit) - 1 && memcmp(e, lit, sizeof(lit) - 1) == 0)
 	for (; p != NULL && (e = *p) != NULL; p++) {
+		if ((eq = strchr(e, '=')) == NULL)
+			continue;
+		n = (size_t)(eq - e);
 		k = -1;
-		v = NULL;
-		switch (e[0]) {
-		case 'H':
-			if (!IS(e, "HTTP_"))
-				break;
-			if (e[5] == 'X' && IS(e + 5, "X_REQUEST_ID="))
-				k = FPG_ENV_REQUEST_ID, v = e + 18;
-			else if (e[5] == 'I' && IS(e + 5, "IF_MATCH="))
-				k = FPG_ENV_IF_MATCH, v = e + 14;
-			else if (e[5] == 'I' && IS(e + 5, "IF_NONE_MATCH="))
-				k = FPG_ENV_IF_NONE_MATCH, v = e + 19;
-			else if (e[5] == 'T' && IS(e + 5, "TRACEPARENT="))
-				k = FPG_ENV_TRACEPARENT, v = e + 17;
-			else if ((v = strchr(e + 5, '=')) != NULL)
-				v++;
-			if (v != NULL && r->bad_header == NULL && !header_ok(v))
+		if (n > 5 && e[0] == 'H' && memcmp(e, "HTTP_", 5) == 0) {
+			if (r->bad_header == NULL && !header_ok(eq + 1))
 				r->bad_header = e;
-			break;
-		case 'R':
-			if (IS(e, "REQUEST_METHOD="))
-				k = FPG_ENV_METHOD, v = e + 15;
-			else if (IS(e, "REQUEST_URI="))
-				k = FPG_ENV_URI, v = e + 12;
-			break;
-		case 'Q':
-			if (IS(e, "QUERY_STRING="))
-				k = FPG_ENV_QUERY, v = e + 13;
-			break;
-		case 'C':
-			if (IS(e, "CONTENT_TYPE=")) {
-				k = FPG_ENV_CTYPE, v = e + 13;
-				if (r->bad_header == NULL && !header_ok(v))
-					r->bad_header = e;
-			} else if (IS(e, "CONTENT_LENGTH="))
-				k = FPG_ENV_CLEN, v = e + 15;
-			break;
-		}
+			if (IS("HTTP_X_REQUEST_ID"))
+				k = FPG_ENV_REQUEST_ID;
+			else if (IS("HTTP_IF_MATCH"))
+				k = FPG_ENV_IF_MATCH;
+			else if (IS("HTTP_IF_NONE_MATCH"))
+				k = FPG_ENV_IF_NONE_MATCH;
+			else if (IS("HTTP_TRACEPARENT"))
+				k = FPG_ENV_TRACEPARENT;
+		} else if (IS("REQUEST_METHOD"))
+			k = FPG_ENV_METHOD;
+		else if (IS("REQUEST_URI"))
+			k = FPG_ENV_URI;
+		else if (IS("QUERY_STRING"))
+			k = FPG_ENV_QUERY;
+		else if (IS("CONTENT_TYPE")) {
+			k = FPG_ENV_CTYPE;
+			if (r->bad_header == NULL && !header_ok(eq + 1))
+				r->bad_header = e;
+		} else if (IS("CONTENT_LENGTH"))
+			k = FPG_ENV_CLEN;
 		if (k >= 0 && r->env[k] == NULL)
-			r->env[k] = v;
+			r->env[k] = eq + 1;
 	}
 #undef IS
 	r->env_indexed = 1;

@@ -38,6 +38,33 @@ rand_hex(char *out)
 	out[32] = '\0';
 }
 
+/*
+ * Byte classes for the id and trace checks, one table lookup a byte:
+ * ID_OK for [A-Za-z0-9._-] (a request id we keep), HEX for [0-9a-f].
+ */
+#define ID_OK	1
+#define HEX	2
+#define H	(ID_OK | HEX)
+static const unsigned char cls[256] = {
+	['-'] = ID_OK, ['.'] = ID_OK, ['_'] = ID_OK,
+	['0'] = H, ['1'] = H, ['2'] = H, ['3'] = H, ['4'] = H, ['5'] = H,
+	['6'] = H, ['7'] = H, ['8'] = H, ['9'] = H,
+	['a'] = H, ['b'] = H, ['c'] = H, ['d'] = H, ['e'] = H, ['f'] = H,
+	['g'] = ID_OK, ['h'] = ID_OK, ['i'] = ID_OK, ['j'] = ID_OK,
+	['k'] = ID_OK, ['l'] = ID_OK, ['m'] = ID_OK, ['n'] = ID_OK,
+	['o'] = ID_OK, ['p'] = ID_OK, ['q'] = ID_OK, ['r'] = ID_OK,
+	['s'] = ID_OK, ['t'] = ID_OK, ['u'] = ID_OK, ['v'] = ID_OK,
+	['w'] = ID_OK, ['x'] = ID_OK, ['y'] = ID_OK, ['z'] = ID_OK,
+	['A'] = ID_OK, ['B'] = ID_OK, ['C'] = ID_OK, ['D'] = ID_OK,
+	['E'] = ID_OK, ['F'] = ID_OK, ['G'] = ID_OK, ['H'] = ID_OK,
+	['I'] = ID_OK, ['J'] = ID_OK, ['K'] = ID_OK, ['L'] = ID_OK,
+	['M'] = ID_OK, ['N'] = ID_OK, ['O'] = ID_OK, ['P'] = ID_OK,
+	['Q'] = ID_OK, ['R'] = ID_OK, ['S'] = ID_OK, ['T'] = ID_OK,
+	['U'] = ID_OK, ['V'] = ID_OK, ['W'] = ID_OK, ['X'] = ID_OK,
+	['Y'] = ID_OK, ['Z'] = ID_OK,
+};
+#undef H
+
 /* Whether s starts with n lowercase hex digits, not all zero. */
 static int
 is_hex(const char *s, size_t n)
@@ -46,8 +73,7 @@ is_hex(const char *s, size_t n)
 	int	 nonzero = 0;
 
 	for (i = 0; i < n; i++) {
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f')))
+		if (!(cls[(unsigned char)s[i]] & HEX))
 			return 0;
 		nonzero |= s[i] != '0';
 	}
@@ -57,20 +83,30 @@ is_hex(const char *s, size_t n)
 /*
  * The client's X-Request-ID when it is sane (1 to 64 of [A-Za-z0-9._-]),
  * so a request can be followed across services; else 32 random hex.
+ * One pass: it also notes whether the id could serve as a trace id
+ * (32 hex digits, not all zero), as nginx's $request_id does.
  */
 void
 fpg_req_set_id(struct fpg_req *r)
 {
-	const char	*v = fpg_io_env(r, FPG_ENV_REQUEST_ID);
-	size_t		 len;
+	const unsigned char	*v = (const unsigned char *)
+	    fpg_io_env(r, FPG_ENV_REQUEST_ID);
+	static const char	 zeros[32] = "00000000000000000000000000000000";
+	size_t			 len = 0;
+	unsigned char		 all = ID_OK | HEX;
 
-	if (v != NULL && (len = strlen(v)) > 0 && len <= FPG_ID_MAX &&
-	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._-") == len) {
-		memcpy(r->id, v, len + 1);
-		return;
+	if (v != NULL) {
+		for (; v[len] != '\0' && len <= FPG_ID_MAX; len++)
+			all &= cls[v[len]];
+		if (len > 0 && len <= FPG_ID_MAX && (all & ID_OK)) {
+			memcpy(r->id, v, len + 1);
+			r->id_hex = len == 32 && (all & HEX) &&
+			    memcmp(v, zeros, 32) != 0;
+			return;
+		}
 	}
 	rand_hex(r->id);
+	r->id_hex = 1;
 }
 
 static int
@@ -114,7 +150,7 @@ fpg_req_set_trace(struct fpg_req *r)
 		r->sampled = (int)(strchr(hex, t[54]) - hex) & 1;
 		return;
 	}
-	if (strlen(r->id) == 32 && is_hex(r->id, 32))
+	if (r->id_hex)
 		memcpy(r->trace, r->id, 33);
 	else
 		rand_hex(r->trace);
