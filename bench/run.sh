@@ -37,7 +37,7 @@ CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 ROWS=${ROWS:-10000}
 CASES=${CASES-get list create mix}
-CONTENDERS=${CONTENDERS-fastpg fastpg-nokeep fastapi-1w fastapi-2w pgbench nginx-const}
+CONTENDERS=${CONTENDERS-fastpg fastpg-nokeep minimal fastapi-1w fastapi-2w pgbench nginx-const}
 PROCS=${PROCS:-2}
 POOL=${POOL:-4}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
@@ -76,6 +76,7 @@ cleanup() {
 	for f in "$B"/ngx-*/nginx.pid "$B"/ngx-*/nginx-const.pid; do
 		[ -s "$f" ] && kill -QUIT "$(cat "$f")" 2>/dev/null
 	done
+	pkill -f "^$B/minimal " 2>/dev/null
 	for p in "${pids[@]}"; do
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null
@@ -243,6 +244,28 @@ cases() {
 }
 
 fastpg_pids() { tree "$(cat "$W/run/items.pid")" "$(cat "$NGX/nginx.pid")"; }
+
+# The least a responder can do (bench/peers/minimal.c): libfcgi + libpq
+# by hand, PROCS x POOL threads in one process, one prepared statement,
+# no routing, validation or logging; nginx without kept connections
+# (libfcgi's own loop would pin a thread to each).  GET only.
+minimal_pids() { tree "$(pgrep -f "^$B/minimal " | head -n 1)" "$(cat "$NGX/nginx.pid")"; }
+contender_minimal() {
+	local sock=$W/run/minimal.sock
+	NGX=$B/ngx-minimal
+	cc -O2 -I "$(pg_config --includedir)" -o "$B/minimal" bench/peers/minimal.c \
+	    -lfcgi -lpq -lpthread || die "bench/peers/minimal.c did not build"
+	rm -f "$sock"
+	"$B/minimal" "$sock" "postgresql://fastpg_app@/fastpg?host=$W/pgrun" \
+	    $((PROCS * POOL)) </dev/null >"$B/minimal.log" 2>&1 &
+	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+	fastpg_nginx "$NGX" "$((PORT + 5))" "$sock" "$NGINX_WORKERS" 0
+	CASES=get cases minimal "$((PORT + 5))" \
+	    "nginx ($NGINX_WORKERS worker, no keepalive) + bench/peers/minimal.c ($((PROCS * POOL)) threads, one prepared statement)" \
+	    minimal_pids "{\"threads\":$((PROCS * POOL))}"
+	nginx_stop "$NGX"
+	pkill -f "^$B/minimal " 2>/dev/null || true
+}
 
 contender_fastpg() { # name procs pool workers keepalive
 	local name=$1 procs=$2 pool=$3 workers=$4 ka=$5
@@ -454,6 +477,7 @@ for c in $CONTENDERS; do
 	case $c in
 	fastpg) contender_fastpg fastpg "$PROCS" "$POOL" "$NGINX_WORKERS" "$KEEPALIVE";;
 	fastpg-nokeep) contender_fastpg fastpg-nokeep "$PROCS" "$POOL" "$NGINX_WORKERS" 0;;
+	minimal) contender_minimal;;
 	fastapi-1w) contender_fastapi fastapi-1w 1 0;;
 	fastapi-2w) contender_fastapi fastapi-2w 2 1;;
 	fastapi-2w-stock) contender_fastapi fastapi-2w-stock 2 0;;
