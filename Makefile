@@ -36,8 +36,13 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ITEST_SRCS := $(wildcard tests/integration/check_*.c)
 ITEST_BINS := $(ITEST_SRCS:tests/integration/check_%.c=$(BUILD)/tests/it_%)
 
-SONAME	= libfastpg.so.$(VMAJOR)
-LIB_SO	= $(BUILD)/lib/libfastpg.so.$(VERSION)
+# The soname names the ABI.  Before 1.0 every minor version may break
+# it, so the minor is part of it (libfastpg.so.0.2); from 1.0 on, the
+# major alone.
+SOMAJOR	:= $(if $(filter 0,$(VMAJOR)),$(VMAJOR).$(VMINOR),$(VMAJOR))
+SONAME	= libfastpg.so.$(SOMAJOR)
+REALNAME = libfastpg.so.$(VERSION).0
+LIB_SO	= $(BUILD)/lib/$(REALNAME)
 LIB_A	= $(BUILD)/lib/libfastpg.a
 
 .PHONY: all deps run stop test test-here unit integration migrate clean install uninstall unit-bins itest-bins openapi
@@ -58,7 +63,7 @@ $(LIB_SO): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/fastpg.sym \
 	    -Wl,-z,relro,-z,now $(SANLD) -o $@ $(LIB_OBJS) $(LDLIBS_LIB)
-	ln -sf libfastpg.so.$(VERSION) $(BUILD)/lib/$(SONAME)
+	ln -sf $(REALNAME) $(BUILD)/lib/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/lib/libfastpg.so
 
 $(LIB_A): $(LIB_OBJS)
@@ -181,7 +186,7 @@ install:
 	    $(DESTDIR)$(PREFIX)/libexec/fastpg
 	install -m 0644 $(LIB_SO:$(BUILD)/%=$(INST)/%) $(LIB_A:$(BUILD)/%=$(INST)/%) \
 	    $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libfastpg.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(REALNAME) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libfastpg.so
 	install -m 0644 lib/fastpg.h $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' lib/fastpg.pc.in \

@@ -63,26 +63,6 @@ const size_t fpg_conf_nvars =
 static const char *const levels[] = { "error", "warn", "info", "debug" };
 
 /*
- * Parses a decimal integer in [min, max] with nothing around it.
- * Returns 0 and sets *out, or -1.  (kcgi's and OpenBSD's strtonum.)
- */
-int
-fpg_strtonum(const char *s, long long min, long long max, long long *out)
-{
-	char		*end;
-	long long	 v;
-
-	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/*
  * Splits one .env line into key and value, in place.  Accepts
  * "KEY=value", "export KEY=value", and values quoted with ' or "
  * (a "#" starts a comment only outside quotes, after a space).

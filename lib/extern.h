@@ -96,8 +96,7 @@ int	 fpg_conf_load(struct fpg_conf *, const char *envfile,
 void	 fpg_conf_usage(FILE *);
 int	 fpg_conf_parse_line(char *line, char **key, char **val);
 void	 fpg_conf_free(struct fpg_conf *);
-int	 fpg_strtonum(const char *, long long min, long long max,
-	    long long *out);
+
 
 extern int	fpg_log_level;
 size_t	 fpg_escape(char *dst, size_t dstsz, const char *src, size_t len);
@@ -129,6 +128,8 @@ int	 fpg_split_path(struct fpg_arena *, const char *path, size_t len,
 /* --- util.c: small utilities ---------------------------------------- */
 
 int64_t	 fpg_now_us(void);		/* monotonic microseconds */
+int	 fpg_strtonum(const char *, long long min, long long max,
+	    long long *out);		/* decimal in [min, max]: 0, or -1 */
 
 /* --- log.c ------------------------------------------------------------ */
 

@@ -39,12 +39,15 @@ link_to() {	# link_to LINK TARGET: a symlink to TARGET that resolves
 		fail "${1#$d/}: not a working symlink to $2 ($(readlink "$1" 2>/dev/null))"
 	fi
 }
-so=$d/lib/libfastpg.so.$version
-isfile "$so" && ok "lib/libfastpg.so.$version" || fail "lib/libfastpg.so.$version missing"
-check "soname" "libfastpg.so.$vmajor" \
+# Before 1.0 the minor version is part of the soname (every 0.x may
+# break the ABI); from 1.0 on the major alone.
+if [ "$vmajor" = 0 ]; then somajor=$version; else somajor=$vmajor; fi
+so=$d/lib/libfastpg.so.$version.0
+isfile "$so" && ok "lib/libfastpg.so.$version.0" || fail "lib/libfastpg.so.$version.0 missing"
+check "soname" "libfastpg.so.$somajor" \
     "$(readelf -d "$so" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
-link_to "$d/lib/libfastpg.so.$vmajor" "libfastpg.so.$version"
-link_to "$d/lib/libfastpg.so" "libfastpg.so.$vmajor"
+link_to "$d/lib/libfastpg.so.$somajor" "libfastpg.so.$version.0"
+link_to "$d/lib/libfastpg.so" "libfastpg.so.$somajor"
 isfile "$d/lib/libfastpg.a" && ar t "$d/lib/libfastpg.a" | grep -c '^serve\.o$' >/dev/null &&
     ok "lib/libfastpg.a" || fail "lib/libfastpg.a missing or without serve.o"
 cmp -s lib/fastpg.h "$d/include/fastpg.h" && ok "include/fastpg.h" || fail "include/fastpg.h"
@@ -69,7 +72,7 @@ done
 check "libfastpg.so: no rpath" "" "$(readelf -d "$so" | grep -E '\((RPATH|RUNPATH)\)')"
 # An installed resource loads the installed library and its schemas.
 if LD_LIBRARY_PATH=$d/lib "$d/libexec/fastpg/items" --check >"$tmp/check.log" 2>&1 &&
-    LD_LIBRARY_PATH=$d/lib ldd "$d/libexec/fastpg/items" | grep -c "libfastpg.so.$vmajor => $d/lib/" >/dev/null; then
+    LD_LIBRARY_PATH=$d/lib ldd "$d/libexec/fastpg/items" | grep -c "libfastpg.so.$somajor => $d/lib/" >/dev/null; then
 	ok "libexec/fastpg/items --check, on the installed library"
 else
 	fail "libexec/fastpg/items --check"; cat "$tmp/check.log" >&2
@@ -203,10 +206,10 @@ for h in hello hello-static; do
 	case $out in "Status: 404"*) ok "$h as CGI: GET /nope 404";;
 	*) fail "$h GET /nope: $out";; esac
 done
-if ldd "$tmp/hello/hello" 2>/dev/null | grep -c "libfastpg.so.$vmajor" >/dev/null; then
-	ok "hello needs libfastpg.so.$vmajor"
+if ldd "$tmp/hello/hello" 2>/dev/null | grep -c "libfastpg.so.$somajor" >/dev/null; then
+	ok "hello needs libfastpg.so.$somajor"
 else
-	fail "hello does not link libfastpg.so.$vmajor"
+	fail "hello does not link libfastpg.so.$somajor"
 fi
 
 # --- uninstall ---------------------------------------------------------

@@ -1,5 +1,5 @@
 /*
- * check_conf.c -- unit tests for lib/conf.c: fpg_strtonum, the .env
+ * check_conf.c -- unit tests for lib/conf.c: the .env
  * line parser and fpg_conf_load, which reads the environment after a
  * .env file.
  *
@@ -603,58 +603,6 @@ START_TEST(t_table_usage)
 }
 END_TEST
 
-START_TEST(t_strtonum)
-{
-	static const struct {
-		const char	*s;
-		long long	 min, max, want;
-		int		 rc;
-	} t[] = {
-		{ "0", 0, 10, 0, 0 },
-		{ "10", 0, 10, 10, 0 },
-		{ "11", 0, 10, 0, -1 },
-		{ "-1", 0, 10, 0, -1 },
-		{ "-5", -10, 10, -5, 0 },
-		{ "-11", -10, 10, 0, -1 },
-		{ "+7", 0, 10, 7, 0 },
-		{ "007", 0, 10, 7, 0 },
-		{ "9223372036854775807", LLONG_MIN, LLONG_MAX, LLONG_MAX, 0 },
-		{ "-9223372036854775808", LLONG_MIN, LLONG_MAX, LLONG_MIN, 0 },
-		{ "9223372036854775808", LLONG_MIN, LLONG_MAX, 0, -1 },
-		{ "-9223372036854775809", LLONG_MIN, LLONG_MAX, 0, -1 },
-		{ "99999999999999999999999", 0, LLONG_MAX, 0, -1 },
-		{ "", 0, 10, 0, -1 },
-		{ " 5", 0, 10, 0, -1 },
-		{ "\t5", 0, 10, 0, -1 },
-		{ "5 ", 0, 10, 0, -1 },
-		{ "5\n", 0, 10, 0, -1 },
-		{ "5x", 0, 10, 0, -1 },
-		{ "x5", 0, 10, 0, -1 },
-		{ "0x10", 0, 100, 0, -1 },
-		{ "1.0", 0, 10, 0, -1 },
-		{ "1e3", 0, 10000, 0, -1 },
-		{ "-", 0, 10, 0, -1 },
-		{ "+", 0, 10, 0, -1 },
-		{ "abc", 0, 10, 0, -1 },
-	};
-	long long	 v;
-	size_t		 i;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		v = 4242;
-		ck_assert_msg(fpg_strtonum(t[i].s, t[i].min, t[i].max, &v) ==
-		    t[i].rc, "strtonum(\"%s\") should return %d", t[i].s,
-		    t[i].rc);
-		/* *out is set on success only. */
-		ck_assert_msg(v == (t[i].rc == 0 ? t[i].want : 4242),
-		    "strtonum(\"%s\") gave %lld", t[i].s, v);
-	}
-	v = 4242;
-	ck_assert_int_eq(fpg_strtonum(NULL, 0, 10, &v), -1);
-	ck_assert_int_eq(v, 4242);
-}
-END_TEST
-
 static Suite *
 conf_suite(void)
 {
@@ -663,7 +611,6 @@ conf_suite(void)
 
 	tc = tcase_create("strtonum");
 	tcase_set_timeout(tc, 10);
-	tcase_add_test(tc, t_strtonum);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
