@@ -4,6 +4,7 @@
 # during a slow statement, in pg_stat_activity (application_name "items
 # <trace id>"), set for that transaction only: nothing of it is left on
 # the connection afterwards.  A malformed traceparent starts a new trace.
+# And PostgreSQL's notices reach the log with the request's id.
 #
 # Environment (tests/run-tests.sh): BASE_URL, STACK_DIR.
 set -uo pipefail
@@ -43,6 +44,17 @@ sleep 0.2
 check "the access line carries it" grep -q "PATCH /items/$id 200 .* trace=$trace" "$STACK_DIR/log/items.log"
 left=$(psql "$db" -XAtc "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'items %'")
 check "nothing of it is left on the connections ($left)" [ "$left" = 0 ]
+
+# PostgreSQL's notices go through the library's log, with the request's
+# id, never raw to stderr (issue 12): a search of only stop words.
+rid="notice-$$-$(date +%s)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Request-ID: $rid" \
+    "$BASE_URL/items?q=the%20a%20of")
+sleep 0.2
+check "a stop-word search is answered ($code)" [ "$code" = 200 ]
+check "its NOTICE is logged with the request id" \
+    grep -q "database NOTICE: SQLSTATE 00000: .*(id=$rid)" "$STACK_DIR/log/items.log"
+check "no raw libpq line in the log" bash -c "! grep -q '^NOTICE:' '$STACK_DIR/log/items.log'"
 
 # Malformed: a new trace, the request still served.
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'traceparent: 00-zz-00-01' "$BASE_URL/items/$id")
