@@ -62,7 +62,16 @@ pg_up() {
 	fi
 	touch "$dir/log/postgresql.log"
 	[ $root = 1 ] && chown postgres: "$dir/log/postgresql.log"
-	# Unix socket only, inside DIR: nothing listens on the network.
+	# Tests of what crosses TCP (FASTPG_PG_TCP=1): PostgreSQL also
+	# listens on a loopback address of this stack's own, 127.x.y.z, so
+	# stacks side by side never clash on a port.
+	if [ "${FASTPG_PG_TCP:-0}" = 1 ] && [ ! -s "$dir/pg/tcp_addr" ]; then
+		echo "127.$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 2))" \
+		    >"$dir/pg/tcp_addr"
+		grep -q '^host all all 127.0.0.0/8 trust' "$dir/pg/data/pg_hba.conf" ||
+		    echo 'host all all 127.0.0.0/8 trust' >>"$dir/pg/data/pg_hba.conf"
+	fi
+	# Else a unix socket only, inside DIR: nothing listens on the network.
 	bash "$top/deploy/local.sh" pg-start "$dir" || die "PostgreSQL did not start, see $dir/log/postgresql.log"
 	local admin="postgresql://fastpg@/postgres?host=$dir/pgrun"
 	local fresh=0
@@ -430,8 +439,10 @@ pg-stop|pg-start)
 	if [ "$1" = pg-stop ]; then
 		as_pg "$pgbin/pg_ctl" -D "$d/pg/data" -m fast -w stop >/dev/null
 	else
+		tcp="''"
+		[ -s "$d/pg/tcp_addr" ] && tcp=$(cat "$d/pg/tcp_addr")
 		as_pg "$pgbin/pg_ctl" -D "$d/pg/data" -l "$d/log/postgresql.log" -w -t 60 \
-		    -o "-k $d/pgrun -c listen_addresses='' -c max_connections=200" start >/dev/null
+		    -o "-k $d/pgrun -c listen_addresses=$tcp -c max_connections=200" start >/dev/null
 	fi;;
 up)	shift; [ $# -ge 1 ] || die "usage: local.sh up DIR [options]"; up "$@";;
 down)	[ $# -eq 2 ] || die "usage: local.sh down DIR"; down "$2";;

@@ -101,7 +101,7 @@ serve_pass() {
 	port=$(free_port)
 	echo
 	echo "=== server: $server (stack in $tmp, 127.0.0.1:$port)"
-	if FASTPG_TEST_ECHO="$top/tests/integration/echo/echo" \
+	if FASTPG_PG_TCP=1 FASTPG_TEST_ECHO="$top/tests/integration/echo/echo" \
 	    MAX_BODY_SIZE=64k POOL_SIZE=4 LOG_LEVEL=info STATEMENT_TIMEOUT=2s \
 	    FASTPG_WRITE_RATE=100000r/s FASTPG_WRITE_BURST=100000 \
 	    bash "$top/deploy/local.sh" up "$tmp" --server "$server" --port "$port" \
@@ -125,6 +125,7 @@ serve_pass() {
 			PG_KILL="kill -9 \$(head -n 1 $tmp/pg/data/postmaster.pid)" \
 			STACK_DIR=$tmp \
 			APP_DB_URL="postgresql://fastpg_app@/fastpg?host=$tmp/pgrun" \
+			DB_TCP_URL="postgresql://fastpg@$(cat "$tmp/pg/tcp_addr" 2>/dev/null)/fastpg" \
 			    "$t" >"$out" 2>&1
 			cat "$out"
 			count "$out" "$server: ${t##*/}"

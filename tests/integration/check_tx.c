@@ -8,7 +8,12 @@
  *    answer is 503 + Retry-After, nothing is committed, and the next
  *    request reconnects;
  *  - a statement fails inside a transaction (23505) and the handler
- *    commits anyway: COMMIT reports the failure, nothing is committed.
+ *    commits anyway: COMMIT reports the failure, nothing is committed;
+ *  - the server ends an idle connection (pg_terminate_backend): the
+ *    next request, a POST, reconnects quietly and succeeds.
+ * Each over the unix socket and over TCP (DB_TCP_URL: the stack's
+ * PostgreSQL on a loopback address of its own), where the server's
+ * goodbye can wait unread behind the peer's FIN.
  * Links the static library (private API); runs once, in the nginx pass.
  */
 #include <stdint.h>
@@ -78,7 +83,7 @@ h_dup(struct fpg_req *r)
 static void
 h_one(struct fpg_req *r)
 {
-	const char *a[] = { "3" };
+	const char *a[] = { strcmp(fpg_path(r), "/one2") == 0 ? "4" : "3" };
 
 	fpg_send_row(r, 201, "ins", 1, a);	/* no row: 404 */
 }
@@ -87,6 +92,7 @@ static const struct fpg_route routes[] = {
 	{ .method = "POST", .path = "/lost", .handler = h_lost },
 	{ .method = "POST", .path = "/dup", .handler = h_dup },
 	{ .method = "POST", .path = "/one", .handler = h_one },
+	{ .method = "POST", .path = "/one2", .handler = h_one },
 	{ NULL }
 };
 
@@ -95,6 +101,7 @@ static const struct fpg_resource res = { .name = "txtest",
 
 static struct fpg_app	 app;
 static struct fpg_db	 wdb;	/* the worker's connection */
+static const char	*url;	/* its DATABASE_URL: unix or TCP */
 
 static void
 setup(void)
@@ -105,7 +112,7 @@ setup(void)
 	PQclear(PQexec(c, "DROP TABLE IF EXISTS tx_probe; "
 	    "CREATE TABLE tx_probe (id int PRIMARY KEY)"));
 	PQfinish(c);
-	setenv("DATABASE_URL", getenv("DB_URL"), 1);
+	setenv("DATABASE_URL", url, 1);
 	setenv("LOG_LEVEL", "error", 1);
 	app.res = &res;
 	ck_assert(fpg_conf_load(&app.conf, "/dev/null", err,
@@ -173,6 +180,21 @@ START_TEST(t_lost_in_tx)
 }
 END_TEST
 
+/* The server ends the idle connection; a POST after it just works. */
+START_TEST(t_idle_terminated)
+{
+	char *out;
+
+	ck_assert_int_eq(post("/one", &out), 404);	/* ran: no row */
+	free(out);
+	terminate_responder();
+	usleep(50000);
+	ck_assert_int_eq(post("/one2", &out), 404);
+	free(out);
+	ck_assert_int_eq(db_long("SELECT count(*) FROM tx_probe"), 2);
+}
+END_TEST
+
 START_TEST(t_commit_aborted)
 {
 	char *out;
@@ -188,16 +210,38 @@ START_TEST(t_commit_aborted)
 }
 END_TEST
 
+static void
+unix_url(void)
+{
+	url = getenv("DB_URL");
+}
+
+static void
+tcp_url(void)
+{
+	url = getenv("DB_TCP_URL");
+}
+
 int
 main(void)
 {
-	Suite	*s = suite_create("tx");
-	TCase	*tc = tcase_create("tx");
+	Suite		*s = suite_create("tx");
+	TCase		*tc;
+	const char	*tcp = getenv("DB_TCP_URL");
+	int		 i;
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, t_lost_in_tx);
-	tcase_add_test(tc, t_commit_aborted);
-	suite_add_tcase(s, tc);
+	for (i = 0; i < 2; i++) {
+		/* TCP when the stack listens there (FASTPG_PG_TCP=1) */
+		if (i == 1 && (tcp == NULL || strstr(tcp, "@/") != NULL))
+			break;
+		tc = tcase_create(i ? "tcp" : "unix");
+		tcase_add_unchecked_fixture(tc, i ? tcp_url : unix_url, NULL);
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_set_timeout(tc, 30);
+		tcase_add_test(tc, t_lost_in_tx);
+		tcase_add_test(tc, t_commit_aborted);
+		tcase_add_test(tc, t_idle_terminated);
+		suite_add_tcase(s, tc);
+	}
 	return run_suite(s);
 }
