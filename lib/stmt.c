@@ -139,10 +139,16 @@ next_result(PGconn *c, int64_t deadline, int *timedout, int *lost)
 
 /*
  * The statement with the request's settings before it, in one round
- * trip (libpq's pipeline mode): outside a transaction, BEGIN; the
- * settings; the statement; COMMIT -- inside one, the settings and the
- * statement, once.  Returns the statement's result as exec_bounded
- * does; a failed setting is the statement's failure.
+ * trip (libpq's pipeline mode): the settings, then the statement, then
+ * one Sync.  Outside a transaction no BEGIN and COMMIT are needed: the
+ * queries of a pipeline up to its Sync run in one implicit transaction
+ * (PostgreSQL's extended query protocol), so set_config(..., true)
+ * holds for the statement and is gone at the Sync.  That saves two
+ * queries of libpq's work on every request that carries settings (a
+ * bearer token's role and claims: about 5,000 instructions a GET).
+ * Inside a transaction the settings go once, with its first statement.
+ * Returns the statement's result as exec_bounded does; a failed
+ * setting is the statement's failure (db->local_failed).
  */
 static PGresult *
 exec_local(struct fpg_db *db, const char *name, const char *sql, int n,
@@ -152,27 +158,20 @@ exec_local(struct fpg_db *db, const char *name, const char *sql, int n,
 	PGresult	*res, *out = NULL, *err = NULL;
 	int64_t		 deadline;
 	long		 tmo = db->cf->statement_timeout;
-	int		 wrap = !db->in_tx, q, nq, lost = 0, ok = 1, synced = 0;
+	int		 outside = !db->in_tx, q, lost = 0, ok = 1, synced = 0;
 
 	*timedout = 0;
 	if (!PQenterPipelineMode(c)) {
 		*timedout = -1;
 		return NULL;
 	}
-	nq = 0;
-	if (wrap)
-		ok &= PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL,
-		    0), nq++;
 	ok &= PQsendQueryParams(c, local_sql(db->nlocal), 2 * db->nlocal,
-	    NULL, db->local, NULL, NULL, 0), nq++;
+	    NULL, db->local, NULL, NULL, 0);
 	if (name != NULL && db->cf->prepare)
 		ok &= PQsendQueryPrepared(c, name, n, vals, NULL, NULL, 0);
 	else
 		ok &= PQsendQueryParams(c, sql, n, NULL, vals, NULL, NULL, 0);
-	q = nq++;	/* the statement's place */
-	if (wrap)
-		ok &= PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL,
-		    0), nq++;
+	q = 1;		/* the statement's place */
 	ok &= PQpipelineSync(c);
 	if (!ok) {
 		*timedout = -1;
@@ -206,7 +205,7 @@ exec_local(struct fpg_db *db, const char *name, const char *sql, int n,
 			break;
 		default:
 			/* the first failure is the statement's answer */
-			if (err == NULL && i == (wrap ? 1 : 0))
+			if (err == NULL && i == 0)
 				db->local_failed = 1;	/* the settings' */
 			if (err == NULL)
 				err = res;
@@ -230,10 +229,10 @@ exec_local(struct fpg_db *db, const char *name, const char *sql, int n,
 		*timedout = 1;
 		return NULL;
 	}
-	if (!wrap)
+	if (!outside)
 		db->local_done = 1;
 	else if (PQtransactionStatus(c) != PQTRANS_IDLE) {
-		/* The statement failed inside our BEGIN: end it now, so
+		/* Not ended by the Sync (never expected): end it now, so
 		 * the next statement (or a retry) starts clean. */
 		int	  t;
 		PGresult *rb = fpg_db_exec_bounded(db, NULL, "ROLLBACK", 0, NULL, 0,
