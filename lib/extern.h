@@ -221,6 +221,8 @@ void	 fpg_db_log_result(enum fpg_log_level, const char *what,
 	    const PGresult *, const PGconn *);
 int	 fpg_db_set_local(struct fpg_db *, const char *name,
 	    const char *value);
+const char *fpg_db_local_sql(int n);
+const char *fpg_db_local_name(int n);
 enum fpg_err fpg_db_begin(struct fpg_db *);
 enum fpg_err fpg_db_commit(struct fpg_db *);
 enum fpg_err fpg_db_rollback(struct fpg_db *);

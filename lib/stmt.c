@@ -84,28 +84,6 @@ fpg_db_set_local(struct fpg_db *db, const char *name, const char *value)
 	return 0;
 }
 
-/* "SELECT set_config($1, $2, true), ..." for n settings. */
-static const char *
-local_sql(int n)
-{
-	static const char *const sql[FPG_DB_LOCAL_MAX] = {
-		"SELECT set_config($1, $2, true)",
-		"SELECT set_config($1, $2, true), set_config($3, $4, true)",
-		"SELECT set_config($1, $2, true), set_config($3, $4, true), "
-		    "set_config($5, $6, true)",
-		"SELECT set_config($1, $2, true), set_config($3, $4, true), "
-		    "set_config($5, $6, true), set_config($7, $8, true)",
-		"SELECT set_config($1, $2, true), set_config($3, $4, true), "
-		    "set_config($5, $6, true), set_config($7, $8, true), "
-		    "set_config($9, $10, true)",
-		"SELECT set_config($1, $2, true), set_config($3, $4, true), "
-		    "set_config($5, $6, true), set_config($7, $8, true), "
-		    "set_config($9, $10, true), set_config($11, $12, true)",
-	};
-
-	return sql[n - 1];
-}
-
 /*
  * Waits for and returns the next result of a pipeline, polling the
  * socket up to deadline; *timedout is set past it.  NULL also marks
@@ -165,8 +143,13 @@ exec_local(struct fpg_db *db, const char *name, const char *sql, int n,
 		*timedout = -1;
 		return NULL;
 	}
-	ok &= PQsendQueryParams(c, local_sql(db->nlocal), 2 * db->nlocal,
-	    NULL, db->local, NULL, NULL, 0);
+	/* prepared at connect (db.c): no parse and plan a request */
+	if (db->cf->prepare)
+		ok &= PQsendQueryPrepared(c, fpg_db_local_name(db->nlocal),
+		    2 * db->nlocal, db->local, NULL, NULL, 0);
+	else
+		ok &= PQsendQueryParams(c, fpg_db_local_sql(db->nlocal),
+		    2 * db->nlocal, NULL, db->local, NULL, NULL, 0);
 	if (name != NULL && db->cf->prepare)
 		ok &= PQsendQueryPrepared(c, name, n, vals, NULL, NULL, 0);
 	else
