@@ -49,8 +49,10 @@ h_token(struct fpg_req *r)
 	    "username")), role, json_string_value(json_object_get(b, "scope")),
 	    tok, sizeof(tok), &ttl) != FPG_OK || ttl != 3600)
 		return;
-	fpg_send_json(r, 200, json_pack("{s:s, s:s, s:i}", "access_token",
-	    tok, "token_type", "bearer", "expires_in", (int)ttl));
+	b = json_pack("{s:s, s:s, s:i}", "access_token", tok, "token_type",
+	    "bearer", "expires_in", (int)ttl);
+	fpg_send_json(r, 200, b);	/* borrowed */
+	json_decref(b);
 }
 
 static const struct fpg_route routes[] = {
