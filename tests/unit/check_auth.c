@@ -55,7 +55,21 @@ h_token(struct fpg_req *r)
 	json_decref(b);
 }
 
+/* As stmt.c leaves it when the token's role cannot be set (42501 on
+ * the settings' query, nothing else ran); X-Local: 0 a 42501 of the
+ * statement itself. */
+static void
+h_denied(struct fpg_req *r)
+{
+	const char *l = fpg_header(r, "X-Local");
+
+	ran++;
+	memcpy(r->db->err.sqlstate, "42501", 6);
+	r->db->local_failed = l == NULL || *l != '0';
+}
+
 static const struct fpg_route routes[] = {
+	{ .method = "GET", .path = "/denied", .handler = h_denied },
 	{ .method = "GET", .path = "/pub", .handler = h_who },
 	{ .method = "GET", .path = "/me", .handler = h_who, .auth = "" },
 	{ .method = "GET", .path = "/items/{id}", .handler = h_who },
@@ -292,6 +306,24 @@ START_TEST(t_permissions)
 }
 END_TEST
 
+/* A role the login role may not become: 403, as sqlstate.c says. */
+START_TEST(t_role_refused)
+{
+	const char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/denied",
+	    NULL, NULL };
+	char	*out;
+
+	ck_assert_int_eq(serve(env, NULL, &out), 403);
+	ck_assert_ptr_nonnull(strstr(out,
+	    "{\"detail\":\"Not enough permissions\"}"));
+	free(out);
+	env[2] = "HTTP_X_LOCAL=0";
+	ck_assert_int_eq(serve(env, NULL, &out), 403);
+	ck_assert_ptr_nonnull(strstr(out, "{\"detail\":\"Forbidden\"}"));
+	free(out);
+}
+END_TEST
+
 START_TEST(t_cors)
 {
 	const char *pre[] = { "REQUEST_METHOD=OPTIONS", "REQUEST_URI=/items/1",
@@ -408,6 +440,7 @@ suite(void)
 	tcase_add_test(tc, t_invalid_token);
 	tcase_add_test(tc, t_public_route);
 	tcase_add_test(tc, t_permissions);
+	tcase_add_test(tc, t_role_refused);
 	tcase_add_test(tc, t_cors);
 	tcase_add_test(tc, t_form);
 	suite_add_tcase(s, tc);
