@@ -250,8 +250,14 @@ const char *fpg_jwt_verify(const struct fpg_jwt *, const char *tok,
 enum fpg_err fpg_jwt_sign(const struct fpg_jwt *, json_t *claims, char *out,
 	    size_t outsz);
 void	 fpg_ident_clear(struct fpg_ident *);
+
+/* --- jwk.c: base64url, keys from JWKs --------------------------------- */
+
 long	 fpg_b64url_decode(const char *, size_t, unsigned char *, size_t);
 size_t	 fpg_b64url_encode(const unsigned char *, size_t, char *);
+struct evp_pkey_st;
+struct evp_pkey_st *fpg_jwk_pkey(json_t *, int ec);
+int	 fpg_jwk_fits(int ec, struct evp_pkey_st *);
 
 /* --- auth.c: the bearer-token step, its per-thread cache ------------- */
 
