@@ -24,6 +24,10 @@
 #   CONST_WORKERS [2]          nginx-const's worker_processes
 #   CALLGRIND_REQS [2000] CALLGRIND_WARM [200]   instructions per GET
 #   CALLGRIND_KEEPALIVE [-1]   its nginx's keepalive, as KEEPALIVE
+#   CALLGRIND_TOKEN [0]        1: every callgrind GET carries a valid bearer
+#                              token (HS256, sub only; the responder gets its
+#                              JWT_SECRET), so its cost is the cached path's;
+#                              results go to callgrind-token.json/-top.txt
 #   PORT [18400]               ports PORT .. PORT+9 on 127.0.0.1
 set -euo pipefail
 
@@ -45,6 +49,7 @@ KEEPALIVE=${KEEPALIVE:--1}
 CONST_WORKERS=${CONST_WORKERS:-2}
 CALLGRIND_REQS=${CALLGRIND_REQS:-2000}
 CALLGRIND_WARM=${CALLGRIND_WARM:-200}
+CALLGRIND_TOKEN=${CALLGRIND_TOKEN:-0}
 PORT=${PORT:-18400}
 export DURATION WARMUP CONNS THREADS ROWS
 
@@ -371,6 +376,7 @@ callgrind_run() { # requests -> total Ir
 	out=$d/callgrind.out.$n
 	rm -f "$sock" "$out"
 	(exec env POOL_SIZE=1 LOG_LEVEL="${CALLGRIND_LOG_LEVEL:-info}" DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$W/pgrun" \
+	    ${cg_secret:+JWT_SECRET="$cg_secret"} \
 	    spawn-fcgi -n -s "$sock" -M 0666 $([ $root = 1 ] && echo "-u nobody -g nogroup") -- \
 	    /usr/bin/valgrind --tool=callgrind --callgrind-out-file="$out" \
 	    "$SNAP/bin/items" </dev/null >>"$d/items.log" 2>&1) &
@@ -380,10 +386,14 @@ callgrind_run() { # requests -> total Ir
 	sleep 1
 	fastpg_nginx "$d/ngx" "$((PORT + 4))" "$sock" 1 "${CALLGRIND_KEEPALIVE:--1}"
 	if [ "$n" -gt 0 ]; then
-		for i in $(seq "$n"); do
-			printf 'url = "http://127.0.0.1:%d/items/%d"\noutput = /dev/null\n' \
-			    "$((PORT + 4))" $(( (i * 7919) % ROWS + 1 ))
-		done >"$d/curl.cfg"
+		{
+			# one header line: curl's config options hold for every URL
+			[ -z "$cg_token" ] || printf 'header = "Authorization: Bearer %s"\n' "$cg_token"
+			for i in $(seq "$n"); do
+				printf 'url = "http://127.0.0.1:%d/items/%d"\noutput = /dev/null\n' \
+				    "$((PORT + 4))" $(( (i * 7919) % ROWS + 1 ))
+			done
+		} >"$d/curl.cfg"
 		curl -s -w '%{http_code}\n' -K "$d/curl.cfg" | sort | uniq -c >"$d/codes.$n"
 		grep -q " 200$" "$d/codes.$n" && [ "$(wc -l <"$d/codes.$n")" = 1 ] ||
 		    { cat "$d/codes.$n" >&2; die "callgrind: not every request answered 200"; }
@@ -395,8 +405,23 @@ callgrind_run() { # requests -> total Ir
 	[ -s "$out" ] || die "callgrind wrote no $out, see $d/items.log"
 	sed -n 's/^summary: *\([0-9]*\).*/\1/p; s/^totals: *\([0-9]*\).*/\1/p' "$out" | head -n 1
 }
+# A bearer token for CALLGRIND_TOKEN=1: HS256 over {"sub":"bench"},
+# valid a day, signed with a secret made for the run.
+cg_secret= cg_token= cg_sfx=
+callgrind_token() {
+	cg_secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	cg_token=$(JWT_SECRET=$cg_secret $PY -c '
+import base64, hashlib, hmac, json, os, time
+b = lambda x: base64.urlsafe_b64encode(x).decode().rstrip("=")
+m = b(b"{\"alg\":\"HS256\",\"typ\":\"JWT\"}") + "." + b(json.dumps(
+    {"sub": "bench", "exp": int(time.time()) + 86400}).encode())
+print(m + "." + b(hmac.new(os.environ["JWT_SECRET"].encode(), m.encode(),
+    hashlib.sha256).digest()))')
+	cg_sfx=-token
+}
 callgrind() {
 	local a b
+	[ "$CALLGRIND_TOKEN" = 1 ] && callgrind_token
 	mkdir -p "$B/callgrind"
 	chmod 777 "$B/callgrind"
 	reseed
@@ -405,8 +430,8 @@ callgrind() {
 	[ "${a:-0}" -gt 0 ] && [ "${b:-0}" -gt "$a" ] || die "callgrind failed, see $B/callgrind"
 	printf '{"requests":%d,"warmup":%d,"ir_warmup_run":%d,"ir_full_run":%d,"ir_per_request":%d}\n' \
 	    "$CALLGRIND_REQS" "$CALLGRIND_WARM" "$a" "$b" $(( (b - a) / CALLGRIND_REQS )) \
-	    >"$B/callgrind.json"
-	say "callgrind: $(( (b - a) / CALLGRIND_REQS )) instructions per GET /items/{id} in the responder"
+	    >"$B/callgrind$cg_sfx.json"
+	say "callgrind: $(( (b - a) / CALLGRIND_REQS )) instructions per GET /items/{id} in the responder${cg_token:+ (with a bearer token)}"
 	{
 		echo "Instructions per GET /items/{id} by function, (run B - run A) / $CALLGRIND_REQS"
 		echo "(callgrind, one responder, POOL_SIZE=1; files in $B/callgrind)"
@@ -416,7 +441,7 @@ callgrind() {
 		echo; echo "== exclusive (the function's own instructions) =="
 		$PY bench/report.py cgdiff "$B/callgrind/callgrind.out.$CALLGRIND_WARM" \
 		    "$B/callgrind/callgrind.out.$((CALLGRIND_WARM + CALLGRIND_REQS))" "$CALLGRIND_REQS" no
-	} >"$RES/callgrind-top.txt"
+	} >"$RES/callgrind$cg_sfx-top.txt"
 }
 
 sizes() {

@@ -180,6 +180,44 @@ setup(struct fpg_db *db, const char *what, const char *name,
 }
 
 /*
+ * "SELECT set_config($1, $2, true), ..." for n request settings (1 to
+ * FPG_DB_LOCAL_MAX; stmt.c sends them), and the name each is prepared
+ * under on every connection, so that a request's settings cost no
+ * parse and plan on the server.
+ */
+const char *
+fpg_db_local_sql(int n)
+{
+	static const char *const sql[FPG_DB_LOCAL_MAX] = {
+		"SELECT set_config($1, $2, true)",
+		"SELECT set_config($1, $2, true), set_config($3, $4, true)",
+		"SELECT set_config($1, $2, true), set_config($3, $4, true), "
+		    "set_config($5, $6, true)",
+		"SELECT set_config($1, $2, true), set_config($3, $4, true), "
+		    "set_config($5, $6, true), set_config($7, $8, true)",
+		"SELECT set_config($1, $2, true), set_config($3, $4, true), "
+		    "set_config($5, $6, true), set_config($7, $8, true), "
+		    "set_config($9, $10, true)",
+		"SELECT set_config($1, $2, true), set_config($3, $4, true), "
+		    "set_config($5, $6, true), set_config($7, $8, true), "
+		    "set_config($9, $10, true), set_config($11, $12, true)",
+	};
+
+	return sql[n - 1];
+}
+
+const char *
+fpg_db_local_name(int n)
+{
+	static const char *const names[FPG_DB_LOCAL_MAX] = {
+		"fastpg:local:1", "fastpg:local:2", "fastpg:local:3",
+		"fastpg:local:4", "fastpg:local:5", "fastpg:local:6",
+	};
+
+	return names[n - 1];
+}
+
+/*
  * Connects and prepares every statement, each step bounded in time.
  * Returns 0, or -1 after scheduling the next try (100 ms doubling up to
  * 1 s).  The password is never logged: libpq's messages do not carry it.
@@ -192,6 +230,7 @@ fpg_db_connect(struct fpg_db *db)
 	const char	*vals[5];
 	char		 tmo[32], what[128];
 	const struct fpg_stmt *s;
+	int		 i;
 
 	vals[0] = db->cf->conninfo;
 	vals[1] = db->name;
@@ -233,6 +272,13 @@ fpg_db_connect(struct fpg_db *db)
 			return -1;
 		}
 	}
+	for (i = 1; db->cf->prepare && i <= FPG_DB_LOCAL_MAX; i++)
+		if (setup(db, "prepare the request settings",
+		    fpg_db_local_name(i), fpg_db_local_sql(i), 0, NULL,
+		    1) == -1) {
+			backoff(db);
+			return -1;
+		}
 	db->backoff_ms = BACKOFF_MIN_MS;
 	fpg_metrics_db(1, 0);
 	if (db->ever)

@@ -176,6 +176,36 @@ error_response(const char *desc, const char *schema)
 	    "content", "application/json", "schema", "$ref", schema);
 }
 
+/*
+ * A route that needs a caller (.auth): the OAuth2 password flow or a
+ * plain bearer token will do, and 401 (with WWW-Authenticate) and 403
+ * can be its answers.  Roles are written in the description: OpenAPI's
+ * scopes of a requirement are all needed, the route's words any one.
+ */
+static void
+security(json_t *op, json_t *resp, const char *auth)
+{
+	json_t	*r;
+
+	json_object_set_new(op, "security", json_pack("[{s:[]}, {s:[]}]",
+	    "OAuth2PasswordBearer", "HTTPBearer"));
+	if (*auth != '\0')
+		json_object_set_new(op, "description", json_sprintf("Needs a "
+		    "bearer token whose role (or scope) is one of: %s.", auth));
+	else
+		json_object_set_new(op, "description", json_string("Needs a "
+		    "bearer token."));
+	r = error_response("Not authenticated, or the token is not valid",
+	    "#/components/schemas/ErrorDetail");
+	json_object_set_new(r, "headers", json_pack("{s:{s:s, s:{s:s}}}",
+	    "WWW-Authenticate", "description", "Bearer, with error=\""
+	    "invalid_token\" and a description for a bad token", "schema",
+	    "type", "string"));
+	json_object_set_new(resp, "401", r);
+	json_object_set_new(resp, "403", error_response("Not enough "
+	    "permissions", "#/components/schemas/ErrorDetail"));
+}
+
 /* One operation named id: parameters, body, responses. */
 static json_t *
 operation(const struct fpg_croute *cr, const char *id, json_t *comps)
@@ -233,8 +263,8 @@ operation(const struct fpg_croute *cr, const char *id, json_t *comps)
 		s = public_schema(body, comps);
 		json_decref(body);
 		req = json_pack("{s:b, s:{s:{s:o, s:o}}}", "required", 1,
-		    "content", "application/json", "schema", s, "example",
-		    example(s, 0));
+		    "content", rt->form ? "application/x-www-form-urlencoded" :
+		    "application/json", "schema", s, "example", example(s, 0));
 		json_object_set_new(op, "requestBody", req);
 	}
 	resp = json_object();
@@ -260,9 +290,12 @@ operation(const struct fpg_croute *cr, const char *id, json_t *comps)
 		    "Required", "#/components/schemas/ErrorDetail"));
 		json_object_set_new(resp, "413", error_response("Request body "
 		    "too large", "#/components/schemas/ErrorDetail"));
-		json_object_set_new(resp, "415", error_response("Not a JSON "
-		    "body", "#/components/schemas/ErrorDetail"));
+		json_object_set_new(resp, "415", error_response(rt->form ?
+		    "Not a form body" : "Not a JSON body",
+		    "#/components/schemas/ErrorDetail"));
 	}
+	if (rt->auth != NULL)
+		security(op, resp, rt->auth);
 	if (rt->body_schema || cr->path_json || cr->query_json)
 		json_object_set_new(resp, "422", error_response("Validation "
 		    "Error", "#/components/schemas/HTTPValidationError"));
@@ -379,6 +412,14 @@ fpg_openapi_build(const struct fpg_resource *res,
 	if (root_path && root_path[0])
 		json_object_set_new(doc, "servers", json_pack("[{s:s}]", "url",
 		    root_path));
+	/* How a caller gets a token: FastAPI's OAuth2PasswordBearer (the
+	 * users resource's POST /token, a form), or any bearer JWT. */
+	json_object_set_new(comps, "securitySchemes", json_pack("{s:{s:s, "
+	    "s:{s:{s:o, s:{}}}}, s:{s:s, s:s, s:s}}", "OAuth2PasswordBearer",
+	    "type", "oauth2", "flows", "password", "tokenUrl",
+	    json_sprintf("%s/token", root_path ? root_path : ""), "scopes",
+	    "HTTPBearer", "type", "http", "scheme", "bearer", "bearerFormat",
+	    "JWT"));
 	if (res->openapi != NULL) {
 		if ((extra = json_loads(res->openapi, JSON_REJECT_DUPLICATES,
 		    &je)) == NULL || !json_is_object(extra)) {

@@ -413,8 +413,10 @@ fpg_openapi_shape_op(json_t *op, json_t *schemas, char *err, size_t errsz)
 	if (id == NULL || pascal(fb, sizeof(fb) - 16, &o, id,
 	    strlen(id)) == -1)
 		return 0;
-	mt = json_object_get(json_object_get(json_object_get(op,
-	    "requestBody"), "content"), "application/json");
+	mt = json_object_get(json_object_get(op, "requestBody"), "content");
+	mt = json_object_get(mt, "application/json") ?
+	    json_object_get(mt, "application/json") :
+	    json_object_get(mt, "application/x-www-form-urlencoded");
 	snprintf(fb + o, sizeof(fb) - o, "Body");
 	if (mt != NULL)
 		input_defaults(json_object_get(mt, "schema"));

@@ -255,6 +255,65 @@ START_TEST(names_declared_and_unique)
 }
 END_TEST
 
+/* Who may call: securitySchemes, per-operation security, 401 with
+ * WWW-Authenticate and 403 on routes that need a caller only; a form
+ * body is documented as one. */
+START_TEST(security_and_forms)
+{
+	static struct fpg_route routes[4];
+	struct fpg_resource res = { .name = "shop", .routes = routes };
+	struct fpg_router ro;
+	char	 err[256], *text;
+	json_t	*doc, *paths, *op, *r401;
+
+	memset(routes, 0, sizeof(routes));
+	routes[0].method = "GET";
+	routes[0].path = "/items";
+	routes[0].handler = nop;
+	routes[1].method = "DELETE";
+	routes[1].path = "/items/{id}";
+	routes[1].handler = nop;
+	routes[1].auth = "shop_admin";
+	routes[2].method = "POST";
+	routes[2].path = "/token";
+	routes[2].handler = nop;
+	routes[2].form = 1;
+	routes[2].body_schema = "{\"type\":\"object\",\"properties\":"
+	    "{\"username\":{\"type\":\"string\"}}}";
+	ck_assert_int_eq(fpg_router_init(&ro, routes, err, sizeof(err)), 0);
+	text = fpg_openapi_build(&res, &ro, "/api", err, sizeof(err));
+	ck_assert_msg(text != NULL, "%s", err);
+	doc = json_loads(text, 0, NULL);
+	free(text);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
+	    json_object_get(json_object_get(json_object_get(json_object_get(
+	    doc, "components"), "securitySchemes"), "OAuth2PasswordBearer"),
+	    "flows"), "password"), "tokenUrl")), "/api/token");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
+	    json_object_get(json_object_get(doc, "components"),
+	    "securitySchemes"), "HTTPBearer"), "scheme")), "bearer");
+	paths = json_object_get(doc, "paths");
+	op = json_object_get(json_object_get(paths, "/items"), "get");
+	ck_assert_ptr_null(json_object_get(op, "security"));
+	ck_assert_ptr_null(json_object_get(json_object_get(op, "responses"),
+	    "401"));
+	op = json_object_get(json_object_get(paths, "/items/{id}"), "delete");
+	ck_assert_int_eq(json_array_size(json_object_get(op, "security")), 2);
+	r401 = json_object_get(json_object_get(op, "responses"), "401");
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(r401, "headers"),
+	    "WWW-Authenticate"));
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(json_object_get(
+	    r401, "content"), "application/json"), "schema"));
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(op, "responses"),
+	    "403"));
+	op = json_object_get(json_object_get(paths, "/token"), "post");
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(json_object_get(
+	    op, "requestBody"), "content"), "application/x-www-form-urlencoded"));
+	json_decref(doc);
+	fpg_router_free(&ro);
+}
+END_TEST
+
 /*
  * Body schemas go to components/schemas under their title (else a
  * name from the operation); open objects say so, closed ones stay
@@ -365,6 +424,7 @@ main(void)
 	tcase_add_test(t, names_declared_and_unique);
 	tcase_add_test(t, named_and_open);
 	tcase_add_test(t, conditional_responses);
+	tcase_add_test(t, security_and_forms);
 	suite_add_tcase(s, t);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
