@@ -4,7 +4,7 @@
 # Extra packages may be named as arguments (bench adds its own).
 set -eu
 pkgs="gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libjansson-dev
-libpcre2-dev check libcurl4-openssl-dev curl postgresql nginx spawn-fcgi
+libpcre2-dev libssl-dev check libcurl4-openssl-dev curl postgresql nginx spawn-fcgi
 multiwatch apache2 libapache2-mod-fcgid lighttpd wrk python3 procps systemd
 prometheus $*"
 # apache2, libapache2-mod-fcgid, lighttpd: the tests serve through every

@@ -42,7 +42,10 @@ root=0; [ "$(id -u)" -eq 0 ] && root=1
 # The responders' configuration: the variables of lib/conf.c's table
 # (tests/check-conf.sh holds this list against a responder's --help).
 conf_vars="DATABASE_URL POOL_SIZE MAX_OVERFLOW STATEMENT_TIMEOUT MAX_BODY_SIZE
-LOG_LEVEL DB_PREPARE ROOT_PATH LOG_FORMAT SERVER_TIMING METRICS_DIR"
+LOG_LEVEL DB_PREPARE ROOT_PATH LOG_FORMAT SERVER_TIMING METRICS_DIR
+JWT_SECRET JWT_ALG JWT_PUBLIC_KEY JWT_JWKS_FILE JWT_SKEW JWT_REQUIRE_EXP
+JWT_AUDIENCE JWT_ISSUER JWT_ROLE_CLAIM JWT_ANON_ROLE JWT_TTL CORS_ORIGINS
+CORS_ALLOW_CREDENTIALS CORS_MAX_AGE"
 # What a web server that spawns the responders must pass on to them.
 resp_vars="$conf_vars ENV_FILE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS"
 

@@ -54,6 +54,37 @@ const struct fpg_conf_var fpg_conf_vars[] = {
 	{ "METRICS_DIR", FPG_CONF_PATH, 0, 256, "", F(metrics_dir), 0,
 	  "folder of the counters all processes of a resource share "
 	  "(empty: each process its own)" },
+	{ "JWT_SECRET", FPG_CONF_STR, 32, 4096, "", F(jwt_secret), 0,
+	  "HS256/384/512 key, at least 32 bytes (empty: no HS tokens)" },
+	{ "JWT_ALG", FPG_CONF_STR, 0, 16, "HS256", F(jwt_alg), 0,
+	  "the one algorithm tokens are signed with: HS256, HS384, HS512, "
+	  "RS256, ES256" },
+	{ "JWT_PUBLIC_KEY", FPG_CONF_STR, 0, 4096, "", F(jwt_public_key), 0,
+	  "RS256/ES256: a PEM file with the public key" },
+	{ "JWT_JWKS_FILE", FPG_CONF_STR, 0, 4096, "", F(jwt_jwks_file), 0,
+	  "RS256/ES256: a JWKS file, the key chosen by the token's kid" },
+	{ "JWT_SKEW", FPG_CONF_MS, 0, 3600000, "30s", F(jwt_skew), 0,
+	  "clock skew allowed on exp and nbf" },
+	{ "JWT_REQUIRE_EXP", FPG_CONF_BOOL, 0, 1, "true", F(jwt_require_exp),
+	  0, "false accepts tokens without exp" },
+	{ "JWT_AUDIENCE", FPG_CONF_STR, 0, 1024, "", F(jwt_audience), 0,
+	  "the aud a token must name (empty: not checked)" },
+	{ "JWT_ISSUER", FPG_CONF_STR, 0, 1024, "", F(jwt_issuer), 0,
+	  "the iss a token must carry (empty: not checked)" },
+	{ "JWT_ROLE_CLAIM", FPG_CONF_STR, 1, 128, "role", F(jwt_role_claim), 0,
+	  "the claim naming the caller's PostgreSQL role" },
+	{ "JWT_ANON_ROLE", FPG_CONF_STR, 0, 128, "", F(jwt_anon_role), 0,
+	  "PostgreSQL role of requests without a token (empty: no change)" },
+	{ "JWT_TTL", FPG_CONF_MS, 1000, 2592000000LL, "3600s", F(jwt_ttl), 0,
+	  "lifetime of the tokens a resource issues (fpg_token_issue)" },
+	{ "CORS_ORIGINS", FPG_CONF_STR, 0, 4096, "", F(cors_origins), 0,
+	  "origins allowed to call from a browser, space-separated "
+	  "(empty: CORS off)" },
+	{ "CORS_ALLOW_CREDENTIALS", FPG_CONF_BOOL, 0, 1, "false",
+	  F(cors_credentials), 0,
+	  "true adds Access-Control-Allow-Credentials: true" },
+	{ "CORS_MAX_AGE", FPG_CONF_INT, 0, 86400, "600", F(cors_max_age), 0,
+	  "seconds a browser may cache a preflight's answer" },
 };
 #undef F
 const size_t fpg_conf_nvars =
@@ -316,6 +347,21 @@ conf_set(struct fpg_conf *c, const struct fpg_conf_var *cv, const char *v,
 		free(*(char **)field);
 		*(char **)field = s;
 		return 0;
+	case FPG_CONF_STR:
+		/* Never quoted back: JWT_SECRET is one of these. */
+		if (*v != '\0' && (strlen(v) < (size_t)cv->min ||
+		    strlen(v) > (size_t)cv->max)) {
+			snprintf(err, errsz, "%s: expected %lld to %lld bytes "
+			    "(or empty)", cv->name, cv->min, cv->max);
+			return -1;
+		}
+		if ((s = strdup(v)) == NULL) {
+			snprintf(err, errsz, "out of memory");
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = s;
+		return 0;
 	case FPG_CONF_INT:
 		if (fpg_strtonum(v, cv->min, cv->max, &n) == -1) {
 			snprintf(err, errsz, "%s: expected an integer from "
@@ -429,7 +475,8 @@ fpg_conf_free(struct fpg_conf *c)
 	/* Every string the table filled: a new row needs no change here. */
 	for (i = 0; i < fpg_conf_nvars; i++) {
 		if (fpg_conf_vars[i].kind != FPG_CONF_URL &&
-		    fpg_conf_vars[i].kind != FPG_CONF_PATH)
+		    fpg_conf_vars[i].kind != FPG_CONF_PATH &&
+		    fpg_conf_vars[i].kind != FPG_CONF_STR)
 			continue;
 		f = (char **)(void *)((char *)c + fpg_conf_vars[i].off);
 		free(*f);

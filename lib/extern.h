@@ -54,6 +54,22 @@ struct fpg_conf {
 	char	*metrics_dir;	/* METRICS_DIR: counters shared there */
 	int	 log_json;	/* LOG_FORMAT=json */
 	int	 server_timing;	/* SERVER_TIMING: the header on answers */
+	/* bearer tokens (jwt.c, auth.c) */
+	char	*jwt_secret;	/* JWT_SECRET: HS key, >= 32 bytes or "" */
+	char	*jwt_alg;	/* JWT_ALG: the one accepted */
+	char	*jwt_public_key; /* JWT_PUBLIC_KEY: PEM file */
+	char	*jwt_jwks_file;	/* JWT_JWKS_FILE */
+	long	 jwt_skew;	/* JWT_SKEW, ms */
+	int	 jwt_require_exp; /* JWT_REQUIRE_EXP */
+	char	*jwt_audience;	/* JWT_AUDIENCE, "" unchecked */
+	char	*jwt_issuer;	/* JWT_ISSUER, "" unchecked */
+	char	*jwt_role_claim; /* JWT_ROLE_CLAIM */
+	char	*jwt_anon_role;	/* JWT_ANON_ROLE, "" none */
+	long	 jwt_ttl;	/* JWT_TTL, ms */
+	/* CORS (cors.c) */
+	char	*cors_origins;	/* CORS_ORIGINS, space-separated; "" off */
+	int	 cors_credentials; /* CORS_ALLOW_CREDENTIALS */
+	int	 cors_max_age;	/* CORS_MAX_AGE, seconds */
 };
 
 /* How a variable's value is parsed, and the type of its field. */
@@ -65,7 +81,8 @@ enum fpg_conf_kind {
 	FPG_CONF_LEVEL,	/* int: error, warn, info, debug (FPG_LOG_*) */
 	FPG_CONF_BOOL,	/* int: true/1 or false/0 */
 	FPG_CONF_PATH,	/* char *: empty, or /a/b of at most max bytes */
-	FPG_CONF_FORMAT	/* int: text (0) or json (1) */
+	FPG_CONF_FORMAT,	/* int: text (0) or json (1) */
+	FPG_CONF_STR	/* char *: empty, or min to max bytes */
 };
 
 #define FPG_CONF_EMPTY_UNSET	0x01	/* an empty value means the default */
@@ -163,7 +180,7 @@ struct fpg_dberr {
 	char	 hint[64];	/* FPnnn errors only */
 };
 
-#define FPG_DB_LOCAL_MAX	4	/* settings a request may carry */
+#define FPG_DB_LOCAL_MAX	6	/* settings a request may carry */
 
 /* One database connection, owned by one worker thread. */
 struct fpg_db {
@@ -184,6 +201,8 @@ struct fpg_db {
 	const char		*local[FPG_DB_LOCAL_MAX * 2];	/* name, value */
 	int			 nlocal;
 	int			 local_done;	/* set in the open transaction */
+	int			 local_failed;	/* a setting failed (a role the
+						   login role may not become) */
 	struct fpg_dberr	 err;
 };
 
@@ -207,6 +226,52 @@ enum fpg_err fpg_db_commit(struct fpg_db *);
 enum fpg_err fpg_db_rollback(struct fpg_db *);
 void	 fpg_db_end(struct fpg_db *);
 
+/* --- jwt.c: JSON Web Tokens, verified and signed (libcrypto) -------- */
+
+struct fpg_jwt;
+
+/* What a verified token says; strings malloc'd (fpg_ident_clear). */
+struct fpg_ident {
+	char	*claims;	/* the payload, compact JSON */
+	char	*sub;		/* sub as text, or NULL */
+	char	*role;		/* JWT_ROLE_CLAIM, or NULL */
+	char	*scope;		/* scope, space-separated, or NULL */
+	int64_t	 exp;		/* INT64_MAX: none */
+};
+
+struct fpg_jwt *fpg_jwt_new(const struct fpg_conf *, char *err, size_t errsz);
+void	 fpg_jwt_free(struct fpg_jwt *);
+int	 fpg_jwt_has_key(const struct fpg_jwt *);
+int64_t	 fpg_jwt_skew(const struct fpg_jwt *);
+const char *fpg_jwt_verify(const struct fpg_jwt *, const char *tok,
+	    size_t len, int64_t now, struct fpg_ident *);
+enum fpg_err fpg_jwt_sign(const struct fpg_jwt *, json_t *claims, char *out,
+	    size_t outsz);
+void	 fpg_ident_clear(struct fpg_ident *);
+long	 fpg_b64url_decode(const char *, size_t, unsigned char *, size_t);
+size_t	 fpg_b64url_encode(const unsigned char *, size_t, char *);
+
+/* --- auth.c: the bearer-token step, its per-thread cache ------------- */
+
+/*
+ * A token checked through the calling thread's cache (verified once,
+ * then looked up until it expires).  Returns NULL with *out pointing
+ * into the cache (valid until this thread's next check), or why not.
+ */
+const char *fpg_token_check(const struct fpg_jwt *, const char *tok,
+	    size_t len, int64_t now, const struct fpg_ident **out);
+/* Empties the calling thread's cache (a worker's end; tests). */
+void	 fpg_token_cache_clear(void);
+enum fpg_err fpg_auth_step(struct fpg_req *);
+
+/* --- cors.c: CORS (the step, and preflights before the 405) ---------- */
+
+enum fpg_err fpg_cors_step(struct fpg_req *);
+/* FPG_OK when r is no preflight, else FPG_EANSWERED (204). */
+enum fpg_err fpg_cors_preflight(struct fpg_req *, const char *allow);
+/* A configuration CORS refuses ("*" with credentials): -1 + err. */
+int	 fpg_cors_check(const struct fpg_conf *, char *err, size_t errsz);
+
 /* --- etag.c: entity tags (RFC 9110 8.8.3, 13.1) ----------------------- */
 
 int	 fpg_etag_list_valid(const char *);
@@ -222,6 +287,7 @@ struct fpg_app {
 	char				*openapi;	/* document text */
 	char				 openapi_path[80];
 	char				 ops_path[80];	/* /_fastpg/<name> */
+	struct fpg_jwt			*jwt;		/* token rules, keys */
 };
 
 struct fpg_kv {
@@ -233,7 +299,8 @@ struct fpg_kv {
 enum fpg_env {
 	FPG_ENV_METHOD, FPG_ENV_URI, FPG_ENV_QUERY, FPG_ENV_CTYPE,
 	FPG_ENV_CLEN, FPG_ENV_REQUEST_ID, FPG_ENV_IF_NONE_MATCH,
-	FPG_ENV_IF_MATCH, FPG_ENV_TRACEPARENT, FPG_ENV_N
+	FPG_ENV_IF_MATCH, FPG_ENV_TRACEPARENT, FPG_ENV_AUTHORIZATION,
+	FPG_ENV_ORIGIN, FPG_ENV_N
 };
 
 /*
@@ -247,6 +314,8 @@ struct fpg_req {
 	const char		*env[FPG_ENV_N];
 	int			 env_indexed;
 	const char		*bad_header;	/* a header we cannot read */
+	int			 bad_auth;	/* Authorization too long or
+						   with control bytes: 401 */
 	FILE			*in, *out;	/* CGI: NULL means stdio */
 	struct fpg_db		*db;
 	const struct fpg_croute	*route;
@@ -271,6 +340,9 @@ struct fpg_req {
 	char			 trace[33];	/* W3C trace id, 32 hex */
 	int			 sampled;	/* traceparent's flag 01 */
 	char			 appname[64];	/* "<name> <trace>" */
+	/* the caller (auth.c): borrowed from the token cache or the
+	 * configuration, valid until the request ends */
+	const char		*user, *role, *claims;
 	/* response */
 	int			 status;
 	int			 answered;
@@ -297,6 +369,8 @@ int	 fpg_req_parse_method(struct fpg_req *);
 int	 fpg_req_parse_path(struct fpg_req *, const char *root);
 int	 fpg_req_parse_query(struct fpg_req *);
 int	 fpg_req_json_type(const char *content_type);
+int	 fpg_req_form_type(const char *content_type);
+enum fpg_err fpg_req_parse_form(struct fpg_req *);
 enum fpg_err fpg_req_parse_body(struct fpg_req *);
 void	 fpg_req_free(struct fpg_req *);
 
@@ -314,7 +388,8 @@ enum fpg_err fpg_send_typed(struct fpg_req *, int status, const char *ctype,
 /* metrics.c: counters shared by the processes of a resource. */
 enum fpg_metric {
 	FPG_M_RECONNECTS, FPG_M_STMT_TIMEOUTS, FPG_M_RETRIES,
-	FPG_M_UNAVAILABLE, FPG_M_OVERLOAD, FPG_M_N
+	FPG_M_UNAVAILABLE, FPG_M_OVERLOAD, FPG_M_TOKEN_HITS, FPG_M_TOKEN_MISSES,
+	FPG_M_N
 };
 
 int	 fpg_metrics_init(const char *dir, const char *name,

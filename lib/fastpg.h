@@ -49,6 +49,7 @@ const char	*fpg_strerror(enum fpg_err);
 #define FPG_HEADER_MAX		8192	/* bytes of one header value we read */
 #define FPG_ERRORS_MAX		64	/* entries in one 422 detail list */
 #define FPG_ERRORS_BYTES	65536	/* bytes of one 422 answer, at most */
+#define FPG_TOKEN_MAX		8192	/* bytes of a bearer token */
 
 struct fpg_req;
 
@@ -95,6 +96,21 @@ struct fpg_route {
 	 * written positionally leave it zero.
 	 */
 	const char	*name;
+	/*
+	 * Who may call it (checked by the library before validation):
+	 * NULL, anyone (a bearer token given must still be valid); "",
+	 * any caller with a valid token; "a b", a caller whose role claim
+	 * (JWT_ROLE_CLAIM) is one of the space-separated words, or whose
+	 * scope claim holds one of them.  401 / 403 otherwise.
+	 */
+	const char	*auth;
+	/*
+	 * Nonzero: the body is application/x-www-form-urlencoded (FastAPI's
+	 * Form), decoded into a JSON object of strings (a repeated key: its
+	 * last value) and validated against body_schema as JSON would be;
+	 * fpg_body() and fpg_body_text() give that object.
+	 */
+	int		 form;
 };
 
 /*
@@ -135,6 +151,16 @@ const char	*fpg_if_match(struct fpg_req *);
 void		*fpg_alloc(struct fpg_req *, size_t);
 void		*fpg_local(const struct fpg_req *);
 void		 fpg_set_local(struct fpg_req *, void *);
+
+/* The caller, from its bearer token (borrowed, valid until return):
+ * sub, the role claim (or JWT_ANON_ROLE), the claims as compact JSON. */
+const char	*fpg_user(const struct fpg_req *);
+const char	*fpg_role(const struct fpg_req *);
+const char	*fpg_claims(const struct fpg_req *);
+/* A token signed with JWT_SECRET (HS256/384/512), for POST /token. */
+enum fpg_err	 fpg_token_issue(struct fpg_req *, const char *sub,
+		    const char *role, const char *scope, char *out,
+		    size_t outsz, long *expires_in);
 
 /* Responses: FPG_OK, FPG_EANSWERED, FPG_EIO, FPG_EINVAL, FPG_ENOMEM. */
 enum fpg_err	 fpg_set_header(struct fpg_req *, const char *name,

@@ -30,10 +30,12 @@
 #include "extern.h"
 
 /*
- * The library's own steps, run before a resource's: CORS, bearer
- * tokens, metrics go here as they come.
+ * The library's own steps, run before a resource's: CORS first (its
+ * headers go on a 401 too), then the bearer token (auth.c).
  */
 static const fpg_step lib_steps[] = {
+	fpg_cors_step,
+	fpg_auth_step,
 	NULL
 };
 
@@ -202,6 +204,9 @@ route(struct fpg_req *r)
 	if (st == 404)
 		return answer(r, 404, "Not Found");
 	if (st == 405) {
+		/* A CORS preflight is OPTIONS on a path of other methods. */
+		if (fpg_cors_preflight(r, allow) != FPG_OK)
+			return FPG_EANSWERED;
 		fpg_set_header(r, "Allow", allow);
 		return answer(r, 405, "Method Not Allowed");
 	}
@@ -235,17 +240,20 @@ steps(struct fpg_req *r)
 	return FPG_OK;
 }
 
-/* A route with a body schema takes a JSON body. */
+/* A route with a body schema takes a JSON body, or a form (.form). */
 static enum fpg_err
 body(struct fpg_req *r)
 {
 	const char	*ct;
-	int		 st;
+	int		 st, form = r->route->def->form;
 
 	if (r->route->def->body_schema == NULL)
 		return FPG_OK;
 	ct = fpg_io_env(r, FPG_ENV_CTYPE);
-	if (ct != NULL && *ct != '\0' && !fpg_req_json_type(ct))
+	if (form && (ct == NULL || !fpg_req_form_type(ct)))
+		return answer(r, 415, "Unsupported Media Type: expected "
+		    "application/x-www-form-urlencoded");
+	if (!form && ct != NULL && *ct != '\0' && !fpg_req_json_type(ct))
 		return answer(r, 415, "Unsupported Media Type: expected "
 		    "application/json");
 	if ((st = fpg_io_read_body(r, r->app->conf.max_body)) != 0)
@@ -253,7 +261,7 @@ body(struct fpg_req *r)
 		    st == 411 ? "Length Required" : st == 400 ?
 		    "Incomplete or invalid request body" :
 		    "Internal Server Error");
-	return fpg_req_parse_body(r);
+	return form ? fpg_req_parse_form(r) : fpg_req_parse_body(r);
 }
 
 /*

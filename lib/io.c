@@ -18,7 +18,7 @@ extern char	**environ;
 static const char *const env_names[FPG_ENV_N] = { "REQUEST_METHOD",
 	"REQUEST_URI", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH",
 	"HTTP_X_REQUEST_ID", "HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH",
-	"HTTP_TRACEPARENT" };
+	"HTTP_TRACEPARENT", "HTTP_AUTHORIZATION", "HTTP_ORIGIN" };
 
 /* The parameter list: libfcgi's, the caller's (tests), or environ. */
 static char **
@@ -70,9 +70,16 @@ fpg_io_index(struct fpg_req *r)
 		n = (size_t)(eq - e);
 		k = -1;
 		if (n > 5 && e[0] == 'H' && memcmp(e, "HTTP_", 5) == 0) {
-			if (r->bad_header == NULL && !header_ok(eq + 1))
+			if (IS("HTTP_AUTHORIZATION")) {
+				/* a bad token is 401 (auth.c), not 400 */
+				if (!header_ok(eq + 1))
+					r->bad_auth = 1;
+				k = FPG_ENV_AUTHORIZATION;
+			} else if (r->bad_header == NULL && !header_ok(eq + 1))
 				r->bad_header = e;
-			if (IS("HTTP_X_REQUEST_ID"))
+			if (k >= 0)
+				;
+			else if (IS("HTTP_X_REQUEST_ID"))
 				k = FPG_ENV_REQUEST_ID;
 			else if (IS("HTTP_IF_MATCH"))
 				k = FPG_ENV_IF_MATCH;
@@ -80,6 +87,8 @@ fpg_io_index(struct fpg_req *r)
 				k = FPG_ENV_IF_NONE_MATCH;
 			else if (IS("HTTP_TRACEPARENT"))
 				k = FPG_ENV_TRACEPARENT;
+			else if (IS("HTTP_ORIGIN"))
+				k = FPG_ENV_ORIGIN;
 		} else if (IS("REQUEST_METHOD"))
 			k = FPG_ENV_METHOD;
 		else if (IS("REQUEST_URI"))

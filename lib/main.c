@@ -154,6 +154,14 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 	app.dbconf.conninfo = app.conf.conninfo;
 	app.dbconf.statement_timeout = app.conf.statement_timeout;
 	app.dbconf.prepare = app.conf.prepare;
+	/* Tokens and CORS: a key that cannot be read, a secret too
+	 * short, "*" with credentials stop the start. */
+	if ((app.jwt = fpg_jwt_new(&app.conf, err, sizeof(err))) == NULL ||
+	    fpg_cors_check(&app.conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: configuration: %s\n", res->name, err);
+		rc = 1;
+		goto out;
+	}
 	if (fpg_router_init(&app.router, res->routes, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "%s: %s\n", res->name, err);
@@ -223,6 +231,8 @@ out:
 	free(app.openapi);
 	app.openapi = NULL;
 	fpg_router_free(&app.router);
+	fpg_jwt_free(app.jwt);
+	app.jwt = NULL;
 	fpg_conf_free(&app.conf);
 	return rc;
 }

@@ -87,6 +87,10 @@ static const char *const counter_names[FPG_M_N][2] = {
 	  "Requests answered 503 because the database could not be reached." },
 	{ "fastpg_overload_refused_total",
 	  "Connections left in the backlog because every slot was in use." },
+	{ "fastpg_token_cache_hits_total",
+	  "Bearer tokens found verified in a worker's cache." },
+	{ "fastpg_token_cache_misses_total",
+	  "Bearer tokens verified (signature and claims) and cached." },
 };
 
 /* FNV-1a over the route table: the layout of the counters. */

@@ -330,6 +330,81 @@ fpg_req_parse_body(struct fpg_req *r)
 	return FPG_OK;
 }
 
+/* application/x-www-form-urlencoded, parameters allowed. */
+int
+fpg_req_form_type(const char *ct)
+{
+	size_t	 len = strcspn(ct, ";");
+
+	while (len > 0 && isspace((unsigned char)ct[len - 1]))
+		len--;
+	return len == 33 &&
+	    strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
+/* A 422 for form data that cannot be a JSON object of strings. */
+static enum fpg_err
+send_form_invalid(struct fpg_req *r, const char *msg)
+{
+	json_t	*errs = json_array();
+
+	json_array_append_new(errs, json_pack("{s:s, s:[s], s:s, s:n}",
+	    "type", "form_invalid", "loc", "body", "msg", msg, "input"));
+	fpg_send_validation(r, errs);
+	return FPG_EANSWERED;
+}
+
+/*
+ * Decodes a form body (name=value&..., "+" a space, %XX escapes) into
+ * a JSON object of strings, a repeated name keeping its last value,
+ * then replaces the body's text with the object's compact JSON, so
+ * that validation, fpg_body() and fpg_body_text() see what they see
+ * of a JSON body.  A name or value that is not UTF-8, holds a NUL or a
+ * malformed escape is 422.  Returns FPG_OK, or FPG_EANSWERED.
+ */
+enum fpg_err
+fpg_req_parse_form(struct fpg_req *r)
+{
+	json_t	*o = json_object(), *v;
+	char	*p = r->body, *end = r->body + r->bodylen, *amp, *eq, *text;
+	size_t	 klen, vlen;
+
+	if (o == NULL)
+		return FPG_ENOMEM;
+	while (p != NULL && p < end) {
+		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
+			amp = end;
+		*amp = '\0';
+		if ((eq = memchr(p, '=', (size_t)(amp - p))) != NULL)
+			*eq++ = '\0';
+		else
+			eq = amp;	/* "name" alone: an empty value */
+		if (fpg_pct_decode(p, strlen(p), 1, &klen) == -1 ||
+		    fpg_pct_decode(eq, strlen(eq), 1, &vlen) == -1) {
+			json_decref(o);
+			return send_form_invalid(r, "Form data is malformed");
+		}
+		if (klen > 0) {
+			if ((v = json_stringn(eq, vlen)) == NULL ||
+			    json_object_setn_new(o, p, klen, v) == -1) {
+				json_decref(o);
+				return send_form_invalid(r, "Form data is not "
+				    "valid UTF-8");
+			}
+		}
+		p = amp + 1;
+	}
+	if ((text = json_dumps(o, JSON_COMPACT)) == NULL) {
+		json_decref(o);
+		return FPG_ENOMEM;
+	}
+	free(r->body);
+	r->body = text;
+	r->bodylen = strlen(text);
+	r->body_json = o;
+	return FPG_OK;
+}
+
 /* Frees what the request holds, but for the caller's streams. */
 void
 fpg_req_free(struct fpg_req *r)

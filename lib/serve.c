@@ -373,6 +373,7 @@ work(void *arg)
 		__atomic_sub_fetch(&nbroken, 1, __ATOMIC_RELAXED);
 		fpg_metrics_db(0, -1);
 	}
+	fpg_token_cache_clear();
 	fpg_db_close(&w->db);
 	return NULL;
 }

@@ -105,6 +105,12 @@ fpg_send_db_error(struct fpg_req *r)
 	const char	*field = constraint_field(r);
 	char		 msg[160];
 
+	/* The request's settings failed, so nothing of it ran: the role
+	 * of its token is one the login role may not become (42501), or
+	 * no role at all (22023).  Either way the caller may not. */
+	if (r->db->local_failed && (strcmp(e->sqlstate, "42501") == 0 ||
+	    strcmp(e->sqlstate, "22023") == 0))
+		return fpg_send_error(r, 403, "Not enough permissions");
 	if (strncmp(e->sqlstate, "FP", 2) == 0 && st != 500 &&
 	    e->message[0] != '\0')
 		return send_app_error(r, st);

@@ -95,6 +95,12 @@ local_sql(int n)
 		    "set_config($5, $6, true)",
 		"SELECT set_config($1, $2, true), set_config($3, $4, true), "
 		    "set_config($5, $6, true), set_config($7, $8, true)",
+		"SELECT set_config($1, $2, true), set_config($3, $4, true), "
+		    "set_config($5, $6, true), set_config($7, $8, true), "
+		    "set_config($9, $10, true)",
+		"SELECT set_config($1, $2, true), set_config($3, $4, true), "
+		    "set_config($5, $6, true), set_config($7, $8, true), "
+		    "set_config($9, $10, true), set_config($11, $12, true)",
 	};
 
 	return sql[n - 1];
@@ -200,6 +206,8 @@ exec_local(struct fpg_db *db, const char *name, const char *sql, int n,
 			break;
 		default:
 			/* the first failure is the statement's answer */
+			if (err == NULL && i == (wrap ? 1 : 0))
+				db->local_failed = 1;	/* the settings' */
 			if (err == NULL)
 				err = res;
 			else
@@ -247,7 +255,7 @@ fpg_db_start(struct fpg_db *db, int idempotent)
 	/* record() writes every field of a failure: mark none. */
 	db->err.sqlstate[0] = db->err.constraint[0] = '\0';
 	db->us = 0;
-	db->nlocal = db->local_done = 0;
+	db->nlocal = db->local_done = db->local_failed = 0;
 	db->idempotent = idempotent;
 	db->in_tx = db->tx_lost = 0;
 }

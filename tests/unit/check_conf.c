@@ -546,6 +546,32 @@ START_TEST(t_table_bounds)
 		long long	 got, b[2] = { cv->min, cv->max };
 		size_t		 k;
 
+		if (cv->kind == FPG_CONF_STR) {
+			/* free text, bounded in bytes: min - 1 and max + 1
+			 * fail, max loads (and JWT_SECRET's value is never
+			 * in the message) */
+			char *v = malloc((size_t)cv->max + 2);
+
+			memset(v, 'x', (size_t)cv->max + 1);
+			v[cv->max + 1] = '\0';
+			setenv(cv->name, v, 1);
+			fails_naming(cv->name);
+			v[cv->max] = '\0';
+			setenv(cv->name, v, 1);
+			if (strcmp(cv->name, "JWT_ALG") != 0) {
+				ck_assert_msg(load(&c, err, sizeof(err)) == 0,
+				    "%s: %s", cv->name, err);
+				fpg_conf_free(&c);
+			}
+			if (cv->min > 1) {
+				v[cv->min - 1] = '\0';
+				setenv(cv->name, v, 1);
+				fails_naming(cv->name);
+			}
+			free(v);
+			unsetenv(cv->name);
+			continue;
+		}
 		setenv(cv->name, "no such value!", 1);
 		fails_naming(cv->name);
 		unsetenv(cv->name);
