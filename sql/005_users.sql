@@ -102,8 +102,9 @@ $$;
 
 -- POST /token: what a login needs of one user and nothing more.  The
 -- only way the responders reach a password hash.
-CREATE OR REPLACE FUNCTION user_login(em text,
-	OUT id bigint, OUT password_hash text, OUT role text)
+-- A set: no row for an unknown email (not one row of NULLs).
+CREATE OR REPLACE FUNCTION user_login(em text)
+RETURNS TABLE (id bigint, password_hash text, role text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 	SELECT u.id, u.password_hash, u.role FROM users u
 	WHERE lower(u.email) = lower(em)
