@@ -385,5 +385,6 @@ suite(void)
 int
 main(void)
 {
+	as_admin();
 	return run_suite(suite());
 }

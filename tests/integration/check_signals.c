@@ -376,5 +376,6 @@ main(void)
 		    "be set\n");
 		return 2;
 	}
+	as_admin();
 	return run_suite(suite());
 }
