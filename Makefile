@@ -80,10 +80,13 @@ $(BUILD)/gen/%/schemas.h: $$(wildcard apps/%/*.json) tools/embed.sh
 	@mkdir -p $(@D)
 	sh tools/embed.sh $@ $(wildcard apps/$*/*.json)
 
-$(BUILD)/bin/%: apps/%/main.c $(BUILD)/gen/%/schemas.h $(LIB_SO) lib/fastpg.h
+# A resource that needs more libraries lists them in apps/<name>/libs
+# (linker flags, e.g. -lcrypt for users' libxcrypt); most need none.
+$(BUILD)/bin/%: apps/%/main.c $(BUILD)/gen/%/schemas.h $(LIB_SO) lib/fastpg.h $$(wildcard apps/%/libs)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIE -I $(BUILD)/gen/$* -o $@ $< -pie -Wl,-z,relro,-z,now \
-	    $(SANLD) -L$(BUILD)/lib -lfastpg -ljansson -lpq $(RPATH)
+	    $(SANLD) -L$(BUILD)/lib -lfastpg -ljansson -lpq \
+	    $$(cat apps/$*/libs 2>/dev/null) $(RPATH)
 
 $(BUILD)/bin/fastpg-validate: tools/fastpg-validate.c $(LIB_SO) lib/fastpg.h
 	@mkdir -p $(@D)
@@ -112,7 +115,7 @@ $(BUILD)/tests/check_%: tests/unit/check_%.c $(LIB_A) $(LIB_HDRS)
 $(BUILD)/tests/it_%: tests/integration/check_%.c tests/integration/util.c tests/integration/util.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -I tests/integration -o $@ $< tests/integration/util.c \
-	    $(SANLD) $(LIB_A) $(LDLIBS_LIB) -ljansson -lpq -lcurl $$(pkg-config --libs check)
+	    $(SANLD) $(LIB_A) $(LDLIBS_LIB) -ljansson -lpq -lcurl -lcrypto $$(pkg-config --libs check)
 
 itest-bins: $(ITEST_BINS)
 

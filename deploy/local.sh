@@ -25,7 +25,11 @@
 #   cgi               lighttpd mod_cgi: one process per request
 # The configurations come from deploy/<server>/ templates.  The
 # responders' own settings come from the environment: POOL_SIZE,
-# MAX_BODY_SIZE, STATEMENT_TIMEOUT, LOG_LEVEL...  nginx's write rate
+# MAX_BODY_SIZE, STATEMENT_TIMEOUT, LOG_LEVEL...  JWT_SECRET: the
+# environment's, else .env's, else generated into DIR/jwt_secret;
+# JWT_ANON_ROLE defaults to shop_anon.  FASTPG_ADMIN_PASSWORD set: a
+# shop_admin user FASTPG_ADMIN_EMAIL (admin@example.com) with it
+# (make run generates one into var/admin_password).  nginx's write rate
 # limit: FASTPG_WRITE_RATE (1000r/s), FASTPG_WRITE_BURST (2000).
 #
 # A resource is a binary in --bin with an apps/<name>/main.c; it serves
@@ -341,6 +345,45 @@ lighttpd_up() {
 	wait_http "$dir/log/lighttpd-*.log" "$port" lighttpd
 }
 
+# JWT_SECRET for the responders: the environment's, else .env's, else
+# one generated on first start into DIR/jwt_secret (mode 0600, 48
+# random bytes, base64), kept for the next start.
+jwt_secret() {
+	local dir=$1 f=$1/jwt_secret
+	if [ -z "${JWT_SECRET:-}" ] && [ -f "$top/.env" ]; then
+		JWT_SECRET=$(sed -n -e 's/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}JWT_SECRET=//p' \
+		    "$top/.env" | tail -n 1 | sed -e "s/^[\"']//" -e "s/[\"']\$//")
+	fi
+	if [ -z "${JWT_SECRET:-}" ]; then
+		if [ ! -s "$f" ]; then
+			(umask 077; head -c 48 /dev/urandom | base64 -w 0 >"$f")
+			log "JWT_SECRET generated into $f"
+		fi
+		JWT_SECRET=$(cat "$f")
+	fi
+	export JWT_SECRET
+}
+
+# The first shop_admin: FASTPG_ADMIN_EMAIL (admin@example.com) with
+# the password FASTPG_ADMIN_PASSWORD, hashed by the users binary of
+# $2 (yescrypt) and written as the database owner; set again on each
+# start, so the password given is the one that works.
+admin_user() {
+	local dir=$1 bin=$2 email=${FASTPG_ADMIN_EMAIL:-admin@example.com} hash
+	[ -n "${FASTPG_ADMIN_PASSWORD:-}" ] || return 0
+	[ -x "$bin/users" ] || { log "no $bin/users: no admin user"; return 0; }
+	hash=$(printf '%s\n' "$FASTPG_ADMIN_PASSWORD" | "$bin/users" --hash-password) ||
+	    die "users --hash-password failed"
+	psql "postgresql://fastpg@/fastpg?host=$dir/pgrun" -Xq -v ON_ERROR_STOP=1 \
+	    -v email="$email" -v hash="$hash" >/dev/null <<'SQL' || die "admin user not created"
+INSERT INTO users (email, password_hash, role)
+VALUES (lower(:'email'), :'hash', 'shop_admin')
+ON CONFLICT ((lower(email))) DO UPDATE
+SET password_hash = EXCLUDED.password_hash, role = 'shop_admin';
+SQL
+	log "admin user $email (shop_admin)"
+}
+
 up() {
 	local dir=$1; shift
 	local port=8080 bin="$top/build/bin" procs=2 bodymax=1m server=nginx docs=
@@ -374,6 +417,11 @@ up() {
 	fi
 	echo "$server" >"$dir/server"
 	pg_up "$dir"
+	admin_user "$dir" "$bin"
+	# Tokens: signed with JWT_SECRET; requests without one run as the
+	# anonymous role (sql/005_users.sql).
+	jwt_secret "$dir"
+	export JWT_ANON_ROLE="${JWT_ANON_ROLE-shop_anon}"
 	# Web servers that spawn the responders pass this on to them.
 	export DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$dir/pgrun"
 	# The counters every process of a resource shares (METRICS_DIR).
@@ -453,6 +501,16 @@ run)
 	dir="$top/var"
 	down "$dir"
 	trap 'echo; log "stopping"; down "$dir"; exit 0' INT TERM
+	mkdir -p "$dir"
+	# The first admin's password: generated once into var/admin_password.
+	if [ -z "${FASTPG_ADMIN_PASSWORD:-}" ]; then
+		if [ ! -s "$dir/admin_password" ]; then
+			(umask 077; head -c 18 /dev/urandom | base64 -w 0 | tr '+/' '-_' \
+			    >"$dir/admin_password")
+		fi
+		FASTPG_ADMIN_PASSWORD=$(cat "$dir/admin_password")
+	fi
+	export FASTPG_ADMIN_PASSWORD
 	up "$dir" --port "${PORT:-8080}" --demo
 	if [ -s "$top/build/docs/index.html" ]; then
 		docs_msg="http://127.0.0.1:${PORT:-8080}/docs/  (OpenAPI: /openapi.json)"
@@ -463,6 +521,10 @@ run)
 
 fastpg is running:  http://127.0.0.1:${PORT:-8080}/items
   try:  curl -s http://127.0.0.1:${PORT:-8080}/items
+  log in as the first admin (${FASTPG_ADMIN_EMAIL:-admin@example.com}, password in $dir/admin_password):
+        curl -s -d "username=${FASTPG_ADMIN_EMAIL:-admin@example.com}&password=\$(cat $dir/admin_password)" http://127.0.0.1:${PORT:-8080}/token
+  then: curl -H "Authorization: Bearer <access_token>" http://127.0.0.1:${PORT:-8080}/orders
+  register a customer: curl -s -H 'Content-Type: application/json' -d '{"email":"ada@example.com","password":"correct horse"}' http://127.0.0.1:${PORT:-8080}/users
   docs: $docs_msg
   logs: $dir/log/   database: psql "postgresql://fastpg@/fastpg?host=$dir/pgrun"
 Ctrl-C stops everything (or \`make stop\` from another shell).

@@ -34,6 +34,13 @@ count() {
 	failed=$((failed + f + e))
 }
 
+# Tokens: a known key, so that the tests can forge and tamper with
+# tokens, and a first shop_admin they log in as (deploy/local.sh up
+# makes it).
+export JWT_SECRET=${JWT_SECRET:-fastpg-tests-only-0123456789abcdef0123456789}
+export FASTPG_ADMIN_EMAIL=${FASTPG_ADMIN_EMAIL:-admin@example.com}
+export FASTPG_ADMIN_PASSWORD=${FASTPG_ADMIN_PASSWORD:-admin-password-for-tests}
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -106,6 +113,12 @@ serve_pass() {
 	    FASTPG_WRITE_RATE=100000r/s FASTPG_WRITE_BURST=100000 \
 	    bash "$top/deploy/local.sh" up "$tmp" --server "$server" --port "$port" \
 	    --bin "$build/bin" --body-max 1m; then
+		# The shell tests write items: they send the admin's token.
+		ADMIN_TOKEN=$(curl -s --data-urlencode "username=$FASTPG_ADMIN_EMAIL" \
+		    --data-urlencode "password=$FASTPG_ADMIN_PASSWORD" \
+		    "http://127.0.0.1:$port/token" | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')
+		[ -n "$ADMIN_TOKEN" ] || echo "FAIL: $server: no admin token from POST /token" >&2
+		export ADMIN_TOKEN
 		for t in "$build"/tests/it_*; do
 			[ -x "$t" ] || continue
 			# The database-side suites (faults, security) need one

@@ -5,7 +5,8 @@
  * handlers only bind the values to their statements.  PostgreSQL
  * serialises the rows (item_json, item_page in sql/), so prices and
  * attributes come back exactly as they were stored, and builds each
- * list page with its keyset cursor.
+ * list page with its keyset cursor.  Anyone reads; only shop_admin
+ * writes (the routes' .auth, and the grants in sql/005_users.sql).
  */
 #include <fastpg.h>
 
@@ -104,15 +105,16 @@ delete(struct fpg_req *r)
 
 static const struct fpg_route routes[] = {
 	{ .method = "POST", .path = "/items", .handler = create,
-	  .body_schema = SCHEMA_item_create },
+	  .body_schema = SCHEMA_item_create, .auth = "shop_admin" },
 	{ .method = "GET", .path = "/items", .handler = list,
 	  .query_schema = SCHEMA_item_list },
 	{ .method = "GET", .path = "/items/{id}", .handler = get,
 	  .path_schema = SCHEMA_item_id },
 	{ .method = "PATCH", .path = "/items/{id}", .handler = patch,
-	  .path_schema = SCHEMA_item_id, .body_schema = SCHEMA_item_patch },
+	  .path_schema = SCHEMA_item_id, .body_schema = SCHEMA_item_patch,
+	  .auth = "shop_admin" },
 	{ .method = "DELETE", .path = "/items/{id}", .handler = delete,
-	  .path_schema = SCHEMA_item_id },
+	  .path_schema = SCHEMA_item_id, .auth = "shop_admin" },
 	{ .method = NULL }
 };
 

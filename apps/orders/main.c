@@ -4,6 +4,10 @@
  * sql/003_orders.sql, which the library retries on a serialization
  * failure or deadlock.  Its answer (body, status, Location) comes from
  * SQL, so an Idempotency-Key replay returns exactly the first answer.
+ * Every route needs a token: an order belongs to the token's user
+ * (order_create() takes it from request.jwt.claims, never the body),
+ * and row-level security (sql/006_orders_owner.sql) shows a customer
+ * only their own orders, shop_admin all of them.
  */
 #include <fastpg.h>
 
@@ -51,13 +55,13 @@ cancel(struct fpg_req *r)
 
 static const struct fpg_route routes[] = {
 	{ .method = "POST", .path = "/orders", .handler = create,
-	  .body_schema = SCHEMA_order_create },
+	  .body_schema = SCHEMA_order_create, .auth = "" },
 	{ .method = "GET", .path = "/orders", .handler = list,
-	  .query_schema = SCHEMA_order_list },
+	  .query_schema = SCHEMA_order_list, .auth = "" },
 	{ .method = "GET", .path = "/orders/{id}", .handler = get,
-	  .path_schema = SCHEMA_order_id },
+	  .path_schema = SCHEMA_order_id, .auth = "" },
 	{ .method = "POST", .path = "/orders/{id}/cancel", .handler = cancel,
-	  .path_schema = SCHEMA_order_id },
+	  .path_schema = SCHEMA_order_id, .auth = "" },
 	{ .method = NULL }
 };
 

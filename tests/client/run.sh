@@ -45,6 +45,9 @@ fi
 echo "ok    tsc --strict --noEmit: client.ts against the generated client"
 node_modules/.bin/tsc -p . || fail "tsc could not compile client.ts"
 
+# The client logs in as the stack's first shop_admin.
+export FASTPG_ADMIN_EMAIL=${FASTPG_ADMIN_EMAIL:-admin@example.com}
+export FASTPG_ADMIN_PASSWORD=${FASTPG_ADMIN_PASSWORD:-admin-password-for-client}
 stack=$(mktemp -d /tmp/fastpg-client.XXXXXX)
 chmod 755 "$stack"
 trap 'bash "$top/deploy/local.sh" down "$stack" >/dev/null 2>&1; rm -rf "$stack"' EXIT

@@ -27,7 +27,7 @@ trap 'rm -f "$out"' EXIT
 [ "$(ulimit -n)" -ge $((clients + 100)) ] || ulimit -n $((clients + 1000)) 2>/dev/null
 check "ulimit -n $(ulimit -n) holds $clients connections" [ "$(ulimit -n)" -ge $((clients + 100)) ]
 
-ans=$(curl -s -w ' %{http_code}' -X POST -H 'Content-Type: application/json' \
+ans=$(curl -s -w ' %{http_code}' -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer ${ADMIN_TOKEN:-}" \
     -d "{\"sku\":\"C2000-$$-$(date +%s%N)\",\"name\":\"Load\",\"price\":1.5}" \
     "$BASE_URL/items")
 id=$(sed -nE 's/^\{"id":([0-9]+),.* 201$/\1/p' <<<"$ans")

@@ -513,5 +513,6 @@ suite(void)
 int
 main(void)
 {
+	as_admin();
 	return run_suite(suite());
 }

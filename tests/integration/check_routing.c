@@ -224,5 +224,6 @@ suite(void)
 int
 main(void)
 {
+	as_admin();
 	return run_suite(suite());
 }

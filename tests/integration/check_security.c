@@ -19,7 +19,7 @@
 
 #include "util.h"
 
-/* The responders' role: DML on the API's tables, no DDL. */
+/* The responders' login role: no DDL, and no table of its own. */
 START_TEST(app_role_cannot_ddl)
 {
 	char		 url[1024];
@@ -41,8 +41,24 @@ START_TEST(app_role_cannot_ddl)
 	r = PQexec(c, "ALTER TABLE items ADD COLUMN x int");
 	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
 	PQclear(r);
+	/* The authenticator (LOGIN NOINHERIT) reads nothing itself; as
+	 * the anonymous role it may read items, and it can become no
+	 * role that was not granted to it. */
 	r = PQexec(c, "SELECT count(*) FROM items");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
+	PQclear(r);
+	r = PQexec(c, "BEGIN; SET LOCAL ROLE shop_anon; SELECT count(*) FROM items");
 	ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+	PQclear(r);
+	r = PQexec(c, "ROLLBACK");
+	PQclear(r);
+	r = PQexec(c, "BEGIN; SET LOCAL ROLE shop_anon; SELECT password_hash FROM users");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
+	PQclear(r);
+	r = PQexec(c, "ROLLBACK");
+	PQclear(r);
+	r = PQexec(c, "SET ROLE fastpg");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
 	PQclear(r);
 	r = PQexec(c, "SELECT count(*) FROM schema_migrations");
 	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
@@ -385,5 +401,6 @@ suite(void)
 int
 main(void)
 {
+	as_admin();
 	return run_suite(suite());
 }

@@ -44,6 +44,9 @@ start_responder(const char *pool)
 		setenv("POOL_SIZE", pool, 1);
 		setenv("LOG_LEVEL", "error", 1);
 		setenv("STATEMENT_TIMEOUT", "10s", 1);
+		/* As the stack's responders: tokens and the anonymous role
+		 * (JWT_SECRET comes from tests/run-tests.sh). */
+		setenv("JWT_ANON_ROLE", "shop_anon", 1);
 		execl(bin, "items", "--listen", sockpath, (char *)NULL);
 		_exit(127);
 	}
@@ -147,6 +150,9 @@ struct call {
 	int		 status;
 };
 
+/* HTTP_AUTHORIZATION=Bearer <the admin's token>, for the PATCHes. */
+static char	authz[4096];
+
 static void *
 caller(void *arg)
 {
@@ -155,7 +161,8 @@ caller(void *arg)
 	const char	*get[] = { "REQUEST_METHOD=GET", uri, "QUERY_STRING=",
 	    "CONTENT_LENGTH=", NULL };
 	const char	*patch[] = { "REQUEST_METHOD=PATCH", uri,
-	    "QUERY_STRING=", "CONTENT_TYPE=application/json", clen, NULL };
+	    "QUERY_STRING=", "CONTENT_TYPE=application/json", clen, authz,
+	    NULL };
 
 	snprintf(uri, sizeof(uri), "REQUEST_URI=%s", c->path);
 	snprintf(clen, sizeof(clen), "CONTENT_LENGTH=%zu",
@@ -167,6 +174,7 @@ caller(void *arg)
 /* SIGTERM with requests in flight: they finish, then exit 0. */
 START_TEST(sigterm_finishes_in_flight)
 {
+	char		*tok = admin_token();
 	pid_t		 pid = start_responder("4");
 	PGconn		*c = db();
 	PGresult	*res;
@@ -177,6 +185,8 @@ START_TEST(sigterm_finishes_in_flight)
 	long		 id;
 	int		 i, st, waited;
 
+	snprintf(authz, sizeof(authz), "HTTP_AUTHORIZATION=Bearer %s", tok);
+	free(tok);
 	r = send_json("POST", "/items", "{\"sku\":\"SIGTERM-1\",\"name\":\"x\","
 	    "\"price\":1}");
 	ck_assert_int_eq(r.status, 201);
@@ -240,7 +250,7 @@ END_TEST
 START_TEST(systemd_socket_activation)
 {
 	const char	*env[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
-	    "LSAN_OPTIONS" };
+	    "LSAN_OPTIONS", "JWT_SECRET" };
 	struct call	 list = { "/items?limit=1", NULL, 0 };
 	struct call	 missing = { "/no/such/path", NULL, 0 };
 	char		 dburl[512], *argv[32];
@@ -252,9 +262,9 @@ START_TEST(systemd_socket_activation)
 	unlink(sockpath);
 	snprintf(dburl, sizeof(dburl), "DATABASE_URL=%s", getenv("APP_DB_URL"));
 	if ((pid = fork()) == 0) {
-		char bin[512], *envs[3], sa[] = "systemd-socket-activate",
+		char bin[512], *envs[4], sa[] = "systemd-socket-activate",
 		    l[] = "-l", e[] = "-E", pool[] = "POOL_SIZE=2",
-		    level[] = "LOG_LEVEL=error";
+		    level[] = "LOG_LEVEL=error", anon[] = "JWT_ANON_ROLE=shop_anon";
 
 		snprintf(bin, sizeof(bin), "%s/items", getenv("BIN_DIR"));
 		n = 0;
@@ -268,7 +278,9 @@ START_TEST(systemd_socket_activation)
 		argv[n++] = pool;
 		argv[n++] = e;
 		argv[n++] = level;
-		for (i = 0; i < 3; i++)
+		argv[n++] = e;
+		argv[n++] = anon;
+		for (i = 0; i < 4; i++)
 			if (getenv(env[i]) != NULL) {
 				envs[i] = malloc(strlen(env[i]) +
 				    strlen(getenv(env[i])) + 2);
@@ -376,5 +388,6 @@ main(void)
 		    "be set\n");
 		return 2;
 	}
+	as_admin();
 	return run_suite(suite());
 }

@@ -27,7 +27,7 @@ send() {
 	    "$BASE_URL/items/$id" | grep -c '^200$'
 }
 
-ans=$(curl -s -w ' %{http_code}' -X POST -H 'Content-Type: application/json' \
+ans=$(curl -s -w ' %{http_code}' -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer ${ADMIN_TOKEN:-}" \
     -d "{\"sku\":\"METRICS-$$-$(date +%s%N)\",\"name\":\"Counted\",\"price\":2.5}" \
     "$BASE_URL/items")
 id=$(sed -nE 's/^\{"id":([0-9]+),.* 201$/\1/p' <<<"$ans")

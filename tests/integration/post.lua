@@ -1,5 +1,7 @@
 -- post.lua -- wrk script for the load tests: POST /items with a body
--- whose sku is unique per run, thread and request.
+-- whose sku is unique per run, thread and request, as the admin
+-- (ADMIN_TOKEN: tests/run-tests.sh logs in once per stack).
+local auth = "Bearer " .. (os.getenv("ADMIN_TOKEN") or "")
 local tag = os.getenv("WRK_TAG") or tostring(os.time())
 local n = 0
 local counter = 0
@@ -12,7 +14,7 @@ end
 function request()
 	counter = counter + 1
 	return wrk.format("POST", "/items",
-	    { ["Content-Type"] = "application/json" },
+	    { ["Content-Type"] = "application/json", ["Authorization"] = auth },
 	    '{"sku":"R-' .. tag .. '-' .. tid .. '-' .. counter ..
 	    '","name":"rollout ' .. counter .. '","price":1.25}')
 end

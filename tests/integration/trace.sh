@@ -17,7 +17,7 @@ tp="00-$trace-00f067aa0ba902b7-01"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-ans=$(curl -s -w ' %{http_code}' -X POST -H 'Content-Type: application/json' \
+ans=$(curl -s -w ' %{http_code}' -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer ${ADMIN_TOKEN:-}" \
     -d "{\"sku\":\"TRACE-$$-$(date +%s%N)\",\"name\":\"Traced\",\"price\":1}" \
     "$BASE_URL/items")
 id=$(sed -nE 's/^\{"id":([0-9]+),.* 201$/\1/p' <<<"$ans")
@@ -28,7 +28,7 @@ psql "$db" -Xq -c "BEGIN" -c "SELECT 1 FROM items WHERE id = $id FOR UPDATE" \
     -c "SELECT pg_sleep(1.5)" -c "COMMIT" >/dev/null 2>&1 &
 locker=$!
 sleep 0.3
-curl -s -o /dev/null -w '%{http_code}' -X PATCH -H 'Content-Type: application/json' \
+curl -s -o /dev/null -w '%{http_code}' -X PATCH -H 'Content-Type: application/json' -H "Authorization: Bearer ${ADMIN_TOKEN:-}" \
     -H "traceparent: $tp" -d '{"name":"Traced 2"}' "$BASE_URL/items/$id" >"$out" &
 patcher=$!
 seen=

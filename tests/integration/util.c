@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -35,6 +38,11 @@ has_header(const char *const *hdrs, const char *name)
 }
 
 static void	assert_no_leak(const struct resp *, const char *, const char *);
+
+/* The token http() sends when the caller names no Authorization. */
+static char	*bearer;
+static int	 want_admin;
+static void	 admin_once(void);
 
 /*
  * Sends method path (appended to BASE_URL, sent as is) with an optional
@@ -78,6 +86,14 @@ http(const char *method, const char *path, const char *body, size_t blen,
 		hl = curl_slist_append(hl, "Content-Type: application/json");
 	if (strcmp(method, "HEAD") == 0)
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (want_admin && !has_header(hdrs, "Authorization"))
+		admin_once();
+	if (bearer != NULL && !has_header(hdrs, "Authorization")) {
+		char	 a[8192];
+
+		snprintf(a, sizeof(a), "Authorization: Bearer %s", bearer);
+		hl = curl_slist_append(hl, a);
+	}
 	for (; hdrs && *hdrs; hdrs++)
 		hl = curl_slist_append(hl, *hdrs);
 	hl = curl_slist_append(hl, "Expect:");
@@ -237,6 +253,103 @@ db_long(const char *sql)
 	return v;
 }
 
+
+/*
+ * POST /token as email with password (form-encoded, no bearer sent);
+ * the access token, which the caller frees.  Fails the test unless 200.
+ */
+char *
+login(const char *email, const char *password)
+{
+	static const char *const h[] = { "Authorization:",
+	    "Content-Type: application/x-www-form-urlencoded", NULL };
+	CURL		*c = curl_easy_init();
+	char		*e = curl_easy_escape(c, email, 0);
+	char		*p = curl_easy_escape(c, password, 0), body[1024], *tok;
+	struct resp	 r;
+
+	snprintf(body, sizeof(body), "grant_type=password&username=%s&"
+	    "password=%s", e, p);
+	curl_free(e);
+	curl_free(p);
+	curl_easy_cleanup(c);
+	r = http("POST", "/token", body, strlen(body), h);
+	ck_assert_msg(r.status == 200, "login %s: %ld %s", email, r.status,
+	    r.body);
+	tok = strdup(json_string_value(json_object_get(r.json,
+	    "access_token")));
+	resp_free(&r);
+	return tok;
+}
+
+/*
+ * Registers a new customer, email <prefix>-<pid>-<n>@example.com and
+ * password PASSWORD; its email, which the caller frees.
+ */
+char *
+register_user(const char *prefix)
+{
+	static int	 n;
+	char		 email[256], body[512];
+	struct resp	 r;
+
+	snprintf(email, sizeof(email), "%s-%ld-%d-%d@example.com", prefix,
+	    (long)getpid(), (int)time(NULL) % 100000, ++n);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\"}",
+	    email, PASSWORD);
+	r = send_json("POST", "/users", body);
+	ck_assert_msg(r.status == 201, "register %s: %ld %s", email, r.status,
+	    r.body);
+	resp_free(&r);
+	return strdup(email);
+}
+
+/* From now on http() sends tok (NULL: no token) unless told otherwise. */
+void
+use_token(const char *tok)
+{
+	free(bearer);
+	bearer = tok ? strdup(tok) : NULL;
+}
+
+/*
+ * The suite writes items or orders as the first shop_admin
+ * (FASTPG_ADMIN_EMAIL, FASTPG_ADMIN_PASSWORD: tests/run-tests.sh):
+ * each test process logs in at its first request (Check's asserts work
+ * only inside a test), once even when threads race to it.
+ */
+void
+as_admin(void)
+{
+	want_admin = 1;
+}
+
+static void
+admin_once(void)
+{
+	static pthread_mutex_t	 mu = PTHREAD_MUTEX_INITIALIZER;
+	char			*t;
+
+	pthread_mutex_lock(&mu);
+	if (want_admin) {
+		t = admin_token();
+		use_token(t);
+		free(t);
+		want_admin = 0;
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+/* The admin's token (a new login each call); the caller frees. */
+char *
+admin_token(void)
+{
+	const char *e = getenv("FASTPG_ADMIN_EMAIL");
+
+	return login(e ? e : "admin@example.com",
+	    getenv("FASTPG_ADMIN_PASSWORD") ? getenv("FASTPG_ADMIN_PASSWORD") :
+	    "");
+}
 
 /* Runs a suite with the environment checked; the process exit status. */
 int

@@ -34,4 +34,12 @@ PGconn		*db(void);
 long		 db_long(const char *sql);
 int		 run_suite(Suite *);
 
+/* Users and tokens: every registered test user has this password. */
+#define PASSWORD	"test-password-1"
+char		*login(const char *email, const char *password);
+char		*register_user(const char *prefix);
+void		 use_token(const char *);
+void		 as_admin(void);
+char		*admin_token(void);
+
 #endif

@@ -10,6 +10,12 @@
 // "x-example-status": N, when it must answer N.  A required parameter
 // without an example fails too: "Try it out" could not send it.
 //
+// Operations run as the first shop_admin (FASTPG_ADMIN_EMAIL,
+// FASTPG_ADMIN_PASSWORD, as deploy/local.sh up made it): the script
+// logs in at POST /token first and sends its bearer token, as the
+// Authorize button of Swagger UI does; POST /token's own example is
+// that login, a form body.
+//
 // Prints one line per operation and ends with "openapi examples: N
 // passed, M failed".
 "use strict";
@@ -64,6 +70,17 @@ async function main() {
 	}
 	const api = JSON.parse(fs.readFileSync(file, "utf8"));
 	let passed = 0, failed = 0;
+	const login = new URLSearchParams({ grant_type: "password",
+	    username: process.env.FASTPG_ADMIN_EMAIL || "admin@example.com",
+	    password: process.env.FASTPG_ADMIN_PASSWORD || "" }).toString();
+	let token;
+	try {
+		const r = await fetch(base + "/token", { method: "POST", body: login,
+		    headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+		token = (await r.json()).access_token;
+	} catch (e) {
+		console.log(`login: ${e.message}`);
+	}
 	for (const [p, item] of Object.entries(api.paths || {})) {
 		for (const m of Object.keys(item)) {	// as listed: Swagger UI's order
 			const op = item[m];
@@ -91,7 +108,12 @@ async function main() {
 					headers[prm.name] = String(v);
 			}
 			let body;
-			if (op.requestBody) {
+			if (token)
+				headers["Authorization"] = `Bearer ${token}`;
+			if (p === "/token" && m === "post") {
+				body = login;
+				headers["Content-Type"] = "application/x-www-form-urlencoded";
+			} else if (op.requestBody) {
 				const ex = bodyExample(api, op.requestBody);
 				if (ex === undefined && deref(api, op.requestBody).required)
 					problems.push("the request body has no example");

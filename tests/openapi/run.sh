@@ -28,7 +28,10 @@ p1=$(sed -nE 's/^openapi: ([0-9]+) passed, ([0-9]+) failed$/\1/p' "$out")
 f1=$(sed -nE 's/^openapi: ([0-9]+) passed, ([0-9]+) failed$/\2/p' "$out")
 p1=${p1:-0} f1=${f1:-1}
 
-# The examples, in order, on a fresh stack: its own folder and port.
+# The examples, in order, on a fresh stack: its own folder and port,
+# with a first shop_admin that examples.js logs in as.
+export FASTPG_ADMIN_EMAIL=${FASTPG_ADMIN_EMAIL:-admin@example.com}
+export FASTPG_ADMIN_PASSWORD=${FASTPG_ADMIN_PASSWORD:-admin-password-for-examples}
 stack=$(mktemp -d /tmp/fastpg-examples.XXXXXX)
 chmod 755 "$stack"
 trap 'bash "$top/deploy/local.sh" down "$stack"; rm -rf "$stack" "$out"' EXIT
