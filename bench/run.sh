@@ -143,7 +143,8 @@ wait_http() { # port path
 responders() { # procs pool
 	local env=(FASTPG_BIN="$SNAP/bin" FASTPG_RUN="$W/run" FASTPG_LOG="$W/log"
 	    FASTPG_ETC="$W/etc" FASTPG_PROCS="$1" POOL_SIZE="$2"
-	    DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$W/pgrun")
+	    DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$W/pgrun"
+	    JWT_SECRET="$BENCH_SECRET" JWT_ANON_ROLE=shop_anon)
 	[ $root = 1 ] && env+=(FASTPG_USER=nobody FASTPG_GROUP=nogroup FASTPG_SOCKET_GROUP=nogroup)
 	env "${env[@]}" bash deploy/spawn-fcgi/fastpg-spawn stop items >/dev/null 2>&1 || true
 	env "${env[@]}" bash deploy/spawn-fcgi/fastpg-spawn start items 2>/dev/null ||
@@ -207,6 +208,7 @@ nginx_stop() { # folder
 # One wrk run of case $2 against port $1: prints wrk's BENCH JSON line.
 wrk_run() { # port case seconds
 	BENCH_WRK_DIR=$top/bench/wrk BENCH_ROWS=$ROWS BENCH_TAG="$(date +%s%N)" \
+	    BENCH_TOKEN="$BENCH_TOKEN" \
 	    wrk -t"$THREADS" -c"$CONNS" -d"$3"s --timeout 5s \
 	    -s "$top/bench/wrk/$2.lua" "http://127.0.0.1:$1" >"$B/wrk.out" 2>&1 ||
 	    { cat "$B/wrk.out" >&2; die "wrk failed"; }
@@ -261,7 +263,7 @@ contender_minimal() {
 	cc -O2 -I "$(pg_config --includedir)" -o "$B/minimal" bench/peers/minimal.c \
 	    -lfcgi -lpq -lpthread || die "bench/peers/minimal.c did not build"
 	rm -f "$sock"
-	"$B/minimal" "$sock" "postgresql://fastpg_app@/fastpg?host=$W/pgrun" \
+	"$B/minimal" "$sock" "postgresql://fastpg_bench@/fastpg?host=$W/pgrun" \
 	    $((PROCS * POOL)) </dev/null >"$B/minimal.log" 2>&1 &
 	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 	fastpg_nginx "$NGX" "$((PORT + 5))" "$sock" "$NGINX_WORKERS" 0
@@ -310,7 +312,7 @@ contender_fastapi() { # name workers wrapper(0/1)
 		cmd=(/usr/bin/uvicorn)
 	fi
 	(cd "$top/bench/peers" && exec env \
-	    DATABASE_URL="postgresql+asyncpg://fastpg_app@/fastpg?host=$W/pgrun" \
+	    DATABASE_URL="postgresql+asyncpg://fastpg_bench@/fastpg?host=$W/pgrun" \
 	    PYTHONDONTWRITEBYTECODE=1 \
 	    "${cmd[@]}" fastapi_app:app --host 127.0.0.1 --port "$port" \
 	    --workers "$workers" </dev/null >>"$B/$name.log" 2>&1) &
@@ -329,12 +331,12 @@ contender_pgbench() {
 	local out lat p0 p1
 	reseed
 	pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$WARMUP" -f bench/pgbench/get.sql \
-	    "host=$W/pgrun user=fastpg_app dbname=fastpg" >/dev/null 2>&1
+	    "host=$W/pgrun user=fastpg_bench dbname=fastpg" >/dev/null 2>&1
 	rm -rf "$B/pgbench-log"; mkdir -p "$B/pgbench-log"
 	p0=$(ticks $(pg_pids))
 	out=$(cd "$B/pgbench-log" && pgbench -n -M prepared -c "$CONNS" -j "$THREADS" \
 	    -T "$DURATION" -l --sampling-rate=0.1 -f "$top/bench/pgbench/get.sql" \
-	    "host=$W/pgrun user=fastpg_app dbname=fastpg" 2>&1) ||
+	    "host=$W/pgrun user=fastpg_bench dbname=fastpg" 2>&1) ||
 	    { echo "$out" >&2; die "pgbench failed"; }
 	p1=$(ticks $(pg_pids))
 	echo "$out" >"$B/pgbench.out"
@@ -376,6 +378,7 @@ callgrind_run() { # requests -> total Ir
 	out=$d/callgrind.out.$n
 	rm -f "$sock" "$out"
 	(exec env POOL_SIZE=1 LOG_LEVEL="${CALLGRIND_LOG_LEVEL:-info}" DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$W/pgrun" \
+	    JWT_ANON_ROLE=shop_anon \
 	    ${cg_secret:+JWT_SECRET="$cg_secret"} \
 	    spawn-fcgi -n -s "$sock" -M 0666 $([ $root = 1 ] && echo "-u nobody -g nogroup") -- \
 	    /usr/bin/valgrind --tool=callgrind --callgrind-out-file="$out" \
@@ -483,6 +486,23 @@ say "starting PostgreSQL and the responders (deploy/local.sh up $W)"
 POOL_SIZE=$POOL bash deploy/local.sh up "$W" --port "$PORT" --bin "$SNAP/bin" --procs "$PROCS" >/dev/null 2>"$B/local.log" ||
     { cat "$B/local.log" >&2; die "local.sh up failed"; }
 nginx_stop "$W"	# local.sh's own nginx: ours are generated below
+# Item writes need a shop_admin token (sql/005_users.sql): one signed
+# with a secret made for the run, sent by the wrk scripts' writes.  The
+# peers (FastAPI, minimal, pgbench) log in as fastpg_bench, which holds
+# shop_admin's rights, as fastpg_app did before it became an
+# authenticator with none of its own.
+BENCH_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+BENCH_TOKEN=$(JWT_SECRET=$BENCH_SECRET $PY -c '
+import base64, hashlib, hmac, json, os, time
+b = lambda x: base64.urlsafe_b64encode(x).decode().rstrip("=")
+m = b(b"{\"alg\":\"HS256\",\"typ\":\"JWT\"}") + "." + b(json.dumps(
+    {"sub": "1", "role": "shop_admin", "exp": int(time.time()) + 86400}).encode())
+print(m + "." + b(hmac.new(os.environ["JWT_SECRET"].encode(), m.encode(),
+    hashlib.sha256).digest()))')
+psql "postgresql://fastpg@/fastpg?host=$W/pgrun" -Xq -c "DO \$\$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'fastpg_bench') THEN
+        CREATE ROLE fastpg_bench LOGIN IN ROLE shop_admin; END IF; END \$\$" ||
+    die "cannot create the role fastpg_bench"
 
 if [ "$mode" = knobs ]; then
 	: >"$B/knobs.jsonl"

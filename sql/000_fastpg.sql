@@ -22,6 +22,19 @@ $$;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO fastpg_app;
 
+-- fastpg_api: what every role a request runs as may do (the roles a
+-- deployment grants to fastpg_app and names in tokens and
+-- JWT_ANON_ROLE are made members): the tables of a resource that
+-- declares no finer rule, such as one `make new-resource` made.
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'fastpg_api') THEN
+		CREATE ROLE fastpg_api NOLOGIN;
+	END IF;
+END
+$$;
+GRANT USAGE ON SCHEMA public TO fastpg_api;
+
 -- Keyset cursors: the last row's sort key and id, as base64url JSON.
 -- A cursor that does not decode is the client's error (422), raised
 -- as SQLSTATE FP422, which libfastpg answers with this message.
@@ -50,4 +63,4 @@ END
 $$;
 
 GRANT EXECUTE ON FUNCTION cursor_encode(jsonb), cursor_decode(text)
-	TO fastpg_app;
+	TO fastpg_app, fastpg_api;

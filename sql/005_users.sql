@@ -28,6 +28,8 @@ END
 $$;
 ALTER ROLE fastpg_app LOGIN NOINHERIT;
 GRANT shop_anon, shop_customer, shop_admin TO fastpg_app;
+-- What the library's own rules give every API role (sql/000_fastpg.sql).
+GRANT fastpg_api TO shop_anon, shop_customer, shop_admin;
 GRANT USAGE ON SCHEMA public TO shop_anon, shop_customer, shop_admin;
 
 -- The authenticator itself reads and writes nothing of the shop.

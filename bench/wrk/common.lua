@@ -18,6 +18,11 @@ end
 
 local counter = 0
 local json_hdr = { ["Content-Type"] = "application/json" }
+-- Writes need a shop_admin token (bench/run.sh makes one: BENCH_TOKEN).
+local token = os.getenv("BENCH_TOKEN")
+if token and token ~= "" then
+	json_hdr["Authorization"] = "Bearer " .. token
+end
 
 function init(args)
 	math.randomseed(os.time() * 1000 + (tid or 0) * 7919)

@@ -5,13 +5,17 @@
 //
 //   - /openapi.json and /docs are served, /docs redirects to /docs/;
 //   - the page lists every operation of the merged document;
-//   - "Try it out" on GET /items/{id} shows a 200 with the item, and on
-//     POST /items with an invalid body a 422 with every error;
+//   - "Try it out" on GET /items/{id} shows a 200 with the item;
+//   - the Authorize button logs in (the OAuth2 password flow against
+//     /token): as the admin, POST /items with an invalid body shows a 422
+//     with every error and POST /orders a 201; as a customer, POST /items
+//     (admin only) shows a 403;
 //   - the page loads nothing but from this server, and throws nothing;
 //   - a full-page screenshot for a person to look at.
 //
 // Environment: BASE_URL, OPENAPI (the merged document, for the list of
 // operations), ITEM_ID and ITEM_SKU (an item run.sh created),
+// ADMIN_EMAIL/ADMIN_PASSWORD, CUSTOMER_EMAIL/CUSTOMER_PASSWORD,
 // SCREENSHOT (PNG to write), CHROMIUM (/usr/bin/chromium).
 // Ends with "browser: N passed, M failed".
 "use strict";
@@ -52,6 +56,21 @@ function opblock(page, method, p) {
 	}).first();
 }
 
+// Logs in through Swagger UI's Authorize dialog (the password flow to
+// /token), after logging out of whoever was in.
+async function authorize(page, user, password) {
+	await page.locator(".auth-wrapper .btn.authorize").first().click();
+	const dialog = page.locator(".dialog-ux .modal-ux");
+	await dialog.waitFor();
+	for (const b of await dialog.locator("button:has-text('Logout')").all())
+		await b.click();
+	await dialog.locator("input#oauth_username").first().fill(user);
+	await dialog.locator("input#oauth_password").first().fill(password);
+	await dialog.locator(".auth-btn-wrapper button.authorize").first().click();
+	await dialog.locator("button:has-text('Logout')").first().waitFor();
+	await dialog.locator("button.close-modal, .close-modal").first().click();
+}
+
 // Expands an operation, "Try it out", fills it in, "Execute"; returns
 // the status and body the page shows.
 async function tryItOut(page, method, p, fill) {
@@ -59,7 +78,15 @@ async function tryItOut(page, method, p, fill) {
 	await op.scrollIntoViewIfNeeded();
 	if (!(await op.evaluate((el) => el.classList.contains("is-open"))))
 		await op.locator(".opblock-summary-control").click();
-	await op.locator("button.try-out__btn").click();
+	// A second run of the same operation: already in "Try it out", its
+	// last answer cleared first so the one read is this run's.
+	await op.locator("button.try-out__btn").first().waitFor();
+	const start = op.locator("button.try-out__btn:not(.cancel):not(.reset)");
+	if (await start.count() > 0)
+		await start.first().click();
+	const clear = op.locator("button.btn-clear");
+	if (await clear.count() > 0)
+		await clear.first().click();
 	await fill(op);
 	await op.locator("button.execute").click();
 	const status = op.locator(".live-responses-table .response .response-col_status").first();
@@ -153,6 +180,18 @@ async function main() {
 			    `body shown: ${r.body}`);
 		});
 
+		await check("Authorize: the password flow logs in as the admin", async () => {
+			await authorize(page, process.env.ADMIN_EMAIL, process.env.ADMIN_PASSWORD);
+		});
+
+		await check("Try it out: POST /orders as the admin shows 201", async () => {
+			const r = await tryItOut(page, "post", "/orders", async (op) => {
+				await op.locator("textarea.body-param__text").fill(JSON.stringify(
+				    { lines: [{ item_id: Number(itemId), quantity: 1 }] }));
+			});
+			assert(r.status === "201", `status shown: ${r.status}\n${r.body}`);
+		});
+
 		const bad = '{"sku": "", "price": -1}';
 		await check(`Try it out: POST /items with ${bad} shows 422 and every error`, async () => {
 			const r = await tryItOut(page, "post", "/items", async (op) => {
@@ -164,6 +203,15 @@ async function main() {
 			for (const want of ["missing@body.name", "string_too_short@body.sku",
 			    "greater_than_equal@body.price"])
 				assert(types.includes(want), `no ${want} in ${types.join(", ")}`);
+		});
+
+		await check("Authorize as a customer: POST /items (admin only) shows 403", async () => {
+			await authorize(page, process.env.CUSTOMER_EMAIL, process.env.CUSTOMER_PASSWORD);
+			const r = await tryItOut(page, "post", "/items", async (op) => {
+				await op.locator("textarea.body-param__text").fill(
+				    '{"sku": "CUST-1", "name": "no", "price": 1}');
+			});
+			assert(r.status === "403", `status shown: ${r.status}\n${r.body}`);
 		});
 
 		await check("full-page screenshot", async () => {

@@ -50,6 +50,11 @@ if [ ! -s "$build/docs/index.html" ]; then
 	DOCS_REQUIRED=1 sh "$top/deploy/docs.sh" "$build" || fail "deploy/docs.sh $build"
 fi
 
+# A first shop_admin (local.sh up creates it) and a customer the test
+# registers: the page logs in as each through Swagger UI's Authorize.
+export FASTPG_ADMIN_EMAIL=${FASTPG_ADMIN_EMAIL:-admin@example.com}
+export FASTPG_ADMIN_PASSWORD=${FASTPG_ADMIN_PASSWORD:-admin-password-for-browser}
+
 tmp=$(mktemp -d /tmp/fastpg-browser.XXXXXX)
 chmod 755 "$tmp"
 trap 'bash "$top/deploy/local.sh" down "$tmp"; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
@@ -61,17 +66,28 @@ if ! bash "$top/deploy/local.sh" up "$tmp" --port "$port" --bin "$build/bin" \
 	fail "the stack did not start"
 fi
 
-# The item that "Try it out" reads.
+# The item that "Try it out" reads (and orders): written as the admin.
+tok=$(curl -sf --data-urlencode "username=$FASTPG_ADMIN_EMAIL" \
+    --data-urlencode "password=$FASTPG_ADMIN_PASSWORD" "http://127.0.0.1:$port/token" |
+    sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p') || true
+[ -n "$tok" ] || fail "POST /token as the admin"
 sku="DOCS-$$"
 item=$(curl -sf -X POST "http://127.0.0.1:$port/items" -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $tok" \
     -d "{\"sku\":\"$sku\",\"name\":\"Browser test mug\",\"price\":4.20,\"stock\":3}") ||
     fail "POST /items with curl"
+customer="customer-$$@example.com"
+curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/users" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$customer\",\"password\":\"customer-password\"}" ||
+    fail "POST /users for a customer"
 id=$(sed -n 's/^{"id":\([0-9]*\),.*/\1/p' <<<"$item")
 [ -n "$id" ] || fail "POST /items answered $item"
 
 rm -f "$build/docs-screenshot.png"
 BASE_URL="http://127.0.0.1:$port" OPENAPI="$build/docs/openapi.json" \
 ITEM_ID=$id ITEM_SKU=$sku SCREENSHOT="$build/docs-screenshot.png" \
+ADMIN_EMAIL="$FASTPG_ADMIN_EMAIL" ADMIN_PASSWORD="$FASTPG_ADMIN_PASSWORD" \
+CUSTOMER_EMAIL="$customer" CUSTOMER_PASSWORD=customer-password \
 CHROMIUM=/usr/bin/chromium \
     timeout 120 node "$here/docs.test.js"
 rc=$?
