@@ -121,10 +121,13 @@ serve_pass() {
 		export ADMIN_TOKEN
 		for t in "$build"/tests/it_*; do
 			[ -x "$t" ] || continue
-			# The database-side suites (faults, security) need one
-			# way of serving, not six: nginx runs them.
+			# The database-side suites (faults, security, tx, ...)
+			# need one way of serving, not six: nginx runs them.
+			# HTTP, routing, the shop and who may do what (auth:
+			# the Authorization header must reach the responder
+			# through each server) run through all six.
 			case $server:${t##*/} in
-			nginx:*|*:it_http|*:it_routing|*:it_shop) ;;
+			nginx:*|*:it_http|*:it_routing|*:it_shop|*:it_auth) ;;
 			*) continue;;
 			esac
 			echo "== $server: ${t##*/}"
