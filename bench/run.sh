@@ -144,7 +144,7 @@ responders() { # procs pool
 	local env=(FASTPG_BIN="$SNAP/bin" FASTPG_RUN="$W/run" FASTPG_LOG="$W/log"
 	    FASTPG_ETC="$W/etc" FASTPG_PROCS="$1" POOL_SIZE="$2"
 	    DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$W/pgrun"
-	    JWT_SECRET="$BENCH_SECRET" JWT_ANON_ROLE=shop_anon)
+	    JWT_SECRET="$BENCH_SECRET")
 	[ $root = 1 ] && env+=(FASTPG_USER=nobody FASTPG_GROUP=nogroup FASTPG_SOCKET_GROUP=nogroup)
 	env "${env[@]}" bash deploy/spawn-fcgi/fastpg-spawn stop items >/dev/null 2>&1 || true
 	env "${env[@]}" bash deploy/spawn-fcgi/fastpg-spawn start items 2>/dev/null ||
@@ -378,7 +378,6 @@ callgrind_run() { # requests -> total Ir
 	out=$d/callgrind.out.$n
 	rm -f "$sock" "$out"
 	(exec env POOL_SIZE=1 LOG_LEVEL="${CALLGRIND_LOG_LEVEL:-info}" DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$W/pgrun" \
-	    JWT_ANON_ROLE=shop_anon \
 	    ${cg_secret:+JWT_SECRET="$cg_secret"} \
 	    spawn-fcgi -n -s "$sock" -M 0666 $([ $root = 1 ] && echo "-u nobody -g nogroup") -- \
 	    /usr/bin/valgrind --tool=callgrind --callgrind-out-file="$out" \

@@ -27,7 +27,8 @@
 # responders' own settings come from the environment: POOL_SIZE,
 # MAX_BODY_SIZE, STATEMENT_TIMEOUT, LOG_LEVEL...  JWT_SECRET: the
 # environment's, else .env's, else generated into DIR/jwt_secret;
-# JWT_ANON_ROLE defaults to shop_anon.  FASTPG_ADMIN_PASSWORD set: a
+# anonymous requests run as shop_anon, the login role's default role
+# (sql/005_users.sql).  FASTPG_ADMIN_PASSWORD set: a
 # shop_admin user FASTPG_ADMIN_EMAIL (admin@example.com) with it
 # (make run generates one into var/admin_password).  nginx's write rate
 # limit: FASTPG_WRITE_RATE (1000r/s), FASTPG_WRITE_BURST (2000).
@@ -418,10 +419,11 @@ up() {
 	echo "$server" >"$dir/server"
 	pg_up "$dir"
 	admin_user "$dir" "$bin"
-	# Tokens: signed with JWT_SECRET; requests without one run as the
-	# anonymous role (sql/005_users.sql).
+	# Tokens: signed with JWT_SECRET.  Requests without one run as the
+	# login role's default role, shop_anon (sql/005_users.sql), so they
+	# need no setting sent with their statements; JWT_ANON_ROLE set
+	# makes the library send it with every anonymous request instead.
 	jwt_secret "$dir"
-	export JWT_ANON_ROLE="${JWT_ANON_ROLE-shop_anon}"
 	# Web servers that spawn the responders pass this on to them.
 	export DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$dir/pgrun"
 	# The counters every process of a resource shares (METRICS_DIR).

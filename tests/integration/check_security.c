@@ -41,11 +41,17 @@ START_TEST(app_role_cannot_ddl)
 	r = PQexec(c, "ALTER TABLE items ADD COLUMN x int");
 	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
 	PQclear(r);
-	/* The authenticator (LOGIN NOINHERIT) reads nothing itself; as
-	 * the anonymous role it may read items, and it can become no
-	 * role that was not granted to it. */
-	r = PQexec(c, "SELECT count(*) FROM items");
+	/* The authenticator (LOGIN NOINHERIT) reads nothing as itself;
+	 * its sessions start as the anonymous role (the role's default),
+	 * which may read items, and it can become no role that was not
+	 * granted to it. */
+	r = PQexec(c, "SELECT current_user");
+	ck_assert_str_eq(PQgetvalue(r, 0, 0), "shop_anon");
+	PQclear(r);
+	r = PQexec(c, "BEGIN; SET LOCAL ROLE NONE; SELECT count(*) FROM items");
 	ck_assert_int_eq(PQresultStatus(r), PGRES_FATAL_ERROR);
+	PQclear(r);
+	r = PQexec(c, "ROLLBACK");
 	PQclear(r);
 	r = PQexec(c, "BEGIN; SET LOCAL ROLE shop_anon; SELECT count(*) FROM items");
 	ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
