@@ -16,6 +16,8 @@
 # built, served at /openapi.json and /docs/; default: docs/ beside the
 # --bin folder, when there is one), --demo (load sql/demo.sql into the
 # database when this creates it: make run does, the tests do not),
+# --pgbouncer (the responders reach PostgreSQL through PgBouncer in
+# transaction pooling mode, DB_PREPARE=false: see pgbouncer_up),
 # --server S, one of:
 #   nginx             nginx; responders under spawn-fcgi + multiwatch
 #   apache-proxy      Apache mod_proxy_fcgi; spawn-fcgi + multiwatch
@@ -171,6 +173,53 @@ fill() {
 	splice "$tpl" RESOURCES="$res" | subst - "$@"
 }
 
+# PgBouncer (Debian 12: 1.18) in transaction pooling mode before the
+# PostgreSQL of DIR, run as postgres like it, configured in
+# DIR/pgbouncer/: a unix socket in DIR/pgbrun, port 6432, nothing on
+# the network.  1.18 knows no protocol-level prepared statements in
+# this mode (a server connection serves another client at the next
+# transaction), hence DB_PREPARE=false for the responders behind it.
+pgbouncer_up() {
+	local dir=$1 b=$1/pgbouncer
+	command -v pgbouncer >/dev/null || die "pgbouncer not installed (make deps)"
+	mkdir -p "$b" "$dir/pgbrun"
+	chmod 755 "$dir/pgbrun"
+	printf '"fastpg" ""\n"fastpg_app" ""\n' >"$b/userlist.txt"
+	cat >"$b/pgbouncer.ini" <<INI
+[databases]
+fastpg = host=$dir/pgrun dbname=fastpg
+
+[pgbouncer]
+listen_addr =
+listen_port = 6432
+unix_socket_dir = $dir/pgbrun
+pool_mode = transaction
+auth_type = trust
+auth_file = $b/userlist.txt
+admin_users = fastpg
+max_client_conn = 400
+default_pool_size = 10
+ignore_startup_parameters = extra_float_digits
+; PostgreSQL down: a query waits for a server connection at most 1 s
+; (the default, 120 s, makes an outage a 504 after the responder's own
+; bound instead of a quick 503), and a failed server login is retried
+; after 0.5 s (default 15 s: new clients are refused meanwhile).
+query_wait_timeout = 1
+server_login_retry = 0.5
+logfile = $dir/log/pgbouncer.log
+pidfile = $b/pgbouncer.pid
+INI
+	touch "$dir/log/pgbouncer.log"
+	[ $root = 1 ] && chown -R postgres: "$b" "$dir/pgbrun" "$dir/log/pgbouncer.log"
+	as_pg pgbouncer -d -q "$b/pgbouncer.ini" >>"$dir/log/pgbouncer.log" 2>&1 ||
+	    die "pgbouncer did not start, see $dir/log/pgbouncer.log"
+	for _ in $(seq 50); do
+		[ -S "$dir/pgbrun/.s.PGSQL.6432" ] && return 0
+		sleep 0.1
+	done
+	die "pgbouncer did not listen on $dir/pgbrun, see $dir/log/pgbouncer.log"
+}
+
 # Every resource under spawn-fcgi + multiwatch, on DIR/run/NAME.sock
 # (deploy/spawn-fcgi/fastpg-spawn, which deploy/rollout.sh also uses).
 responders_up() {
@@ -192,8 +241,7 @@ responders_up() {
 	for name in $(resources "$bin"); do
 		(set -a; . "$dir/run/spawn.env"; set +a
 		 FASTPG_BIN=$(bindir "$name" "$bin")
-		 DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$dir/pgrun" \
-		    bash "$top/deploy/spawn-fcgi/fastpg-spawn" start "$name") ||
+		 bash "$top/deploy/spawn-fcgi/fastpg-spawn" start "$name") ||
 		    die "$name did not start, see $dir/log/$name.log"
 	done
 }
@@ -388,6 +436,7 @@ SQL
 up() {
 	local dir=$1; shift
 	local port=8080 bin="$top/build/bin" procs=2 bodymax=1m server=nginx docs=
+	local pgb=0
 	demo=0
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -398,6 +447,7 @@ up() {
 		--server) server=$2; shift 2;;
 		--docs) docs=$2; shift 2;;
 		--demo) demo=1; shift;;
+		--pgbouncer) pgb=1; shift;;
 		*) die "up: unknown option $1";;
 		esac
 	done
@@ -424,8 +474,15 @@ up() {
 	# need no setting sent with their statements; JWT_ANON_ROLE set
 	# makes the library send it with every anonymous request instead.
 	jwt_secret "$dir"
-	# Web servers that spawn the responders pass this on to them.
+	# The responders' database (responders_up and the web servers
+	# that spawn them pass this on): PostgreSQL, or PgBouncer before
+	# it, with unnamed statements only.
 	export DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$dir/pgrun"
+	if [ $pgb = 1 ]; then
+		pgbouncer_up "$dir"
+		export DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$dir/pgbrun&port=6432"
+		export DB_PREPARE=false
+	fi
 	# The counters every process of a resource shares (METRICS_DIR).
 	mkdir -p "$dir/metrics"
 	chmod 700 "$dir/metrics"
@@ -450,7 +507,7 @@ up() {
 		lighttpd_up "$dir" "$port" "$bodymax" "$bin" cgi;;
 	*)	die "up: unknown server $server";;
 	esac
-	log "$server on http://127.0.0.1:$port"
+	log "$server on http://127.0.0.1:$port$([ $pgb = 1 ] && echo ' (through PgBouncer)')"
 }
 
 # Stops the process of pid file $1, if any: SIGTERM, up to 10 s to end,
@@ -479,6 +536,7 @@ down() {
 	for p in "$dir"/run/*.pid; do
 		stop_pidfile "$p"
 	done
+	stop_pidfile "$dir/pgbouncer/pgbouncer.pid"
 	if [ -s "$dir/pg/data/postmaster.pid" ]; then
 		as_pg "$pgbin/pg_ctl" -D "$dir/pg/data" -m fast -w stop >/dev/null 2>&1 || true
 	fi

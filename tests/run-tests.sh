@@ -5,7 +5,8 @@
 #
 # The integration tests run once per way of serving (nginx, Apache
 # mod_proxy_fcgi, Apache mod_fcgid, lighttpd to sockets, lighttpd
-# bin-path, plain CGI under lighttpd; SERVERS="nginx cgi" picks some),
+# bin-path, plain CGI under lighttpd, nginx with the responders behind
+# PgBouncer in transaction pooling mode; SERVERS="nginx cgi" picks some),
 # each against its own stack in a temp folder: a PostgreSQL cluster, the
 # responders, the web server on a free port (deploy/local.sh), stopped
 # again however the tests end.  The shell tests (tests/integration/*.sh:
@@ -100,7 +101,13 @@ free_port() {
 # nginx, then down -- also when a test fails -- and a sanitizer check of
 # the responders' logs.
 serve_pass() {
-	local server=$1 tmp port t out p0 f0 start rc
+	local server=$1 tmp port t out p0 f0 start rc web=$1 opts=()
+	# nginx-pgbouncer: nginx, the responders reaching PostgreSQL
+	# through PgBouncer (DB_PREPARE=false); the tests' DB_URL stays on
+	# PostgreSQL itself.
+	if [ "$server" = nginx-pgbouncer ]; then
+		web=nginx opts=(--pgbouncer)
+	fi
 	p0=$passed f0=$failed start=$(date +%s)
 	tmp=$(mktemp -d /tmp/fastpg-test.XXXXXX)
 	chmod 755 "$tmp"
@@ -111,8 +118,8 @@ serve_pass() {
 	if FASTPG_PG_TCP=1 FASTPG_TEST_ECHO="$top/tests/integration/echo/echo" \
 	    MAX_BODY_SIZE=64k POOL_SIZE=4 LOG_LEVEL=info STATEMENT_TIMEOUT=2s \
 	    FASTPG_WRITE_RATE=100000r/s FASTPG_WRITE_BURST=100000 \
-	    bash "$top/deploy/local.sh" up "$tmp" --server "$server" --port "$port" \
-	    --bin "$build/bin" --body-max 1m; then
+	    bash "$top/deploy/local.sh" up "$tmp" --server "$web" --port "$port" \
+	    --bin "$build/bin" --body-max 1m "${opts[@]}"; then
 		# The shell tests write items: they send the admin's token.
 		ADMIN_TOKEN=$(curl -s --data-urlencode "username=$FASTPG_ADMIN_EMAIL" \
 		    --data-urlencode "password=$FASTPG_ADMIN_PASSWORD" \
@@ -125,9 +132,14 @@ serve_pass() {
 			# need one way of serving, not six: nginx runs them.
 			# HTTP, routing, the shop and who may do what (auth:
 			# the Authorization header must reach the responder
-			# through each server) run through all six.
+			# through each server) run through all six.  Behind
+			# PgBouncer: what the responders send the database
+			# (HTTP, the shop, auth).
 			case $server:${t##*/} in
-			nginx:*|*:it_http|*:it_routing|*:it_shop|*:it_auth) ;;
+			nginx:*) ;;
+			nginx-pgbouncer:it_http|nginx-pgbouncer:it_shop|nginx-pgbouncer:it_auth) ;;
+			nginx-pgbouncer:*) continue;;
+			*:it_http|*:it_routing|*:it_shop|*:it_auth) ;;
 			*) continue;;
 			esac
 			echo "== $server: ${t##*/}"
@@ -184,7 +196,7 @@ serve_pass() {
 
 if [ "$what" = integration ] || [ "$what" = all ]; then
 	# SERVERS picks some; all of them by default.
-	servers=${SERVERS:-nginx apache-proxy apache-fcgid lighttpd lighttpd-binpath cgi}
+	servers=${SERVERS:-nginx apache-proxy apache-fcgid lighttpd lighttpd-binpath cgi nginx-pgbouncer}
 	current= summary=
 	trap '[ -z "$current" ] || { bash "$top/deploy/local.sh" down "$current";
 	    [ -n "${KEEP:-}" ] || rm -rf "$current"; }' EXIT
