@@ -256,12 +256,19 @@ fpg_db_connect(struct fpg_db *db)
 	}
 	PQsetNoticeProcessor(db->conn, NULL, NULL);
 	PQsetNoticeReceiver(db->conn, on_notice, NULL);
-	/* set_config, not SET: bound like everything else, and it also
-	 * passes through PgBouncer, which refuses startup "options". */
+	/*
+	 * set_config, not SET: bound like everything else, and it also
+	 * passes through PgBouncer, which refuses startup "options".  For
+	 * the session -- unless DB_PREPARE=false, which means a
+	 * transaction pooler may be in front: a session setting would stay
+	 * on a server connection other clients share, and ours could land
+	 * on one without it; there every request sets it for its own
+	 * transaction (fpg_db_start).
+	 */
 	snprintf(tmo, sizeof(tmo), "%ld", db->cf->statement_timeout);
-	if (setup(db, "statement_timeout", NULL, "SELECT set_config("
-	    "'statement_timeout', $1, false)", 1, (const char *[]){ tmo },
-	    0) == -1) {
+	if (db->cf->prepare && setup(db, "statement_timeout", NULL,
+	    "SELECT set_config('statement_timeout', $1, false)", 1,
+	    (const char *[]){ tmo }, 0) == -1) {
 		backoff(db);
 		return -1;
 	}

@@ -169,6 +169,7 @@ void	 fpg_log_access(const struct fpg_access *);
 struct fpg_dbconf {
 	const char	*conninfo;
 	long		 statement_timeout;	/* ms; 0: none */
+	char		 timeout_text[24];	/* the same, as text */
 	int		 prepare;		/* named prepared statements */
 };
 

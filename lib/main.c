@@ -153,6 +153,8 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 	fpg_log_init(res->name, app.conf.log_level, app.conf.log_json);
 	app.dbconf.conninfo = app.conf.conninfo;
 	app.dbconf.statement_timeout = app.conf.statement_timeout;
+	snprintf(app.dbconf.timeout_text, sizeof(app.dbconf.timeout_text),
+	    "%ld", app.conf.statement_timeout);
 	app.dbconf.prepare = app.conf.prepare;
 	/* Tokens and CORS: a key that cannot be read, a secret too
 	 * short, "*" with credentials stop the start. */

@@ -240,6 +240,10 @@ fpg_db_start(struct fpg_db *db, int idempotent)
 	db->nlocal = db->local_done = db->local_failed = 0;
 	db->idempotent = idempotent;
 	db->in_tx = db->tx_lost = 0;
+	/* Behind a transaction pooler (DB_PREPARE=false) the statement
+	 * timeout is the transaction's own, never the session's (db.c). */
+	if (!db->cf->prepare && db->cf->statement_timeout > 0)
+		fpg_db_set_local(db, "statement_timeout", db->cf->timeout_text);
 }
 
 /*

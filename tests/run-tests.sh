@@ -111,6 +111,9 @@ serve_pass() {
 	p0=$passed f0=$failed start=$(date +%s)
 	tmp=$(mktemp -d /tmp/fastpg-test.XXXXXX)
 	chmod 755 "$tmp"
+	pgb_url=
+	[ "$server" = nginx-pgbouncer ] &&
+	    pgb_url="postgresql://fastpg_app@/fastpg?host=$tmp/pgbrun&port=6432"
 	current=$tmp
 	port=$(free_port)
 	echo
@@ -134,12 +137,16 @@ serve_pass() {
 			# the Authorization header must reach the responder
 			# through each server) run through all six.  Behind
 			# PgBouncer: what the responders send the database
-			# (HTTP, the shop, auth).
+			# (HTTP, the shop, auth), and a pool other clients
+			# leave session settings in (pooler).
 			case $server:${t##*/} in
+			nginx:it_pooler) continue;;
 			nginx:*) ;;
 			nginx-pgbouncer:it_http|nginx-pgbouncer:it_shop|nginx-pgbouncer:it_auth) ;;
+			nginx-pgbouncer:it_pooler) ;;
 			nginx-pgbouncer:*) continue;;
 			*:it_http|*:it_routing|*:it_shop|*:it_auth) ;;
+			*:it_pooler) continue;;
 			*) continue;;
 			esac
 			echo "== $server: ${t##*/}"
@@ -154,6 +161,7 @@ serve_pass() {
 			STACK_DIR=$tmp \
 			APP_DB_URL="postgresql://fastpg_app@/fastpg?host=$tmp/pgrun" \
 			DB_TCP_URL="postgresql://fastpg@$(cat "$tmp/pg/tcp_addr" 2>/dev/null)/fastpg" \
+			PGBOUNCER_URL="$pgb_url" \
 			    "$t" >"$out" 2>&1
 			cat "$out"
 			count "$out" "$server: ${t##*/}"
