@@ -174,6 +174,7 @@ test-here:
 	@sh tests/check-deps.sh $(BUILD)
 	@sh tests/check-man.sh
 	@sh tests/check-conf.sh $(BUILD)
+	@sh tests/check-bundle.sh $(BUILD)
 	@bash tests/install.sh
 	@bash tests/new-resource.sh
 	@FUZZ_SECONDS=5 bash tests/fuzz/run.sh
