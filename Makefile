@@ -28,9 +28,12 @@ RPATH	= -Wl,-rpath,'$$ORIGIN/../lib'
 LIB_SRCS := $(wildcard lib/*.c lib/schema/*.c)
 LIB_OBJS := $(LIB_SRCS:lib/%.c=$(BUILD)/obj/lib/%.o)
 LIB_HDRS := $(wildcard lib/*.h lib/schema/*.h)
-APPS	:= $(notdir $(wildcard apps/*))
+# A resource is a folder apps/<name>/ with a main.c; apps/common/ holds
+# schemas that several resources refer to, and is none.
+APPS	:= $(patsubst apps/%/main.c,%,$(wildcard apps/*/main.c))
 APP_BINS := $(APPS:%=$(BUILD)/bin/%)
-TOOLS	:= $(BUILD)/bin/fastpg-validate $(BUILD)/bin/fastpg-openapi
+TOOLS	:= $(BUILD)/bin/fastpg-validate $(BUILD)/bin/fastpg-openapi \
+	   $(BUILD)/bin/fastpg-bundle
 UNIT_SRCS := $(wildcard tests/unit/check_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ITEST_SRCS := $(wildcard tests/integration/check_*.c)
@@ -75,10 +78,22 @@ $(LIB_A): $(LIB_OBJS)
 .SECONDEXPANSION:
 
 # A resource's schemas (apps/<name>/*.json) become C strings: one binary is
-# a whole deploy.  schemas.h defines SCHEMA_<file> for each file.
-$(BUILD)/gen/%/schemas.h: $$(wildcard apps/%/*.json) tools/embed.sh
-	@mkdir -p $(@D)
-	sh tools/embed.sh $@ $(wildcard apps/$*/*.json)
+# a whole deploy.  schemas.h defines SCHEMA_<file> for each file.  Each
+# schema is bundled first (into $(BUILD)/gen/<name>/bundled/): a "$ref"
+# to another file ("../common/money.json") becomes a "#/$defs/" one,
+# its target copied in, since the validator reads one document (in the
+# OpenAPI fragment, openapi.json, it goes to components/schemas).
+# Any schema file may be referred to, so a change to one rebuilds all.
+SCHEMA_FILES := $(wildcard apps/*/*.json)
+$(BUILD)/gen/%/schemas.h: $$(wildcard apps/%/*.json) $(SCHEMA_FILES) tools/embed.sh \
+    $(BUILD)/bin/fastpg-bundle
+	@rm -rf $(@D)/bundled && mkdir -p $(@D)/bundled
+	@for f in $(wildcard apps/$*/*.json); do \
+	    case $$f in \
+	    */openapi.json) c=-c;; *) c=;; esac; \
+	    $(BUILD)/bin/fastpg-bundle $$c -r apps -o $(@D)/bundled/$${f##*/} $$f || exit 1; \
+	    done
+	sh tools/embed.sh $@ $(patsubst apps/$*/%,$(@D)/bundled/%,$(wildcard apps/$*/*.json))
 
 # A resource that needs more libraries lists them in apps/<name>/libs
 # (linker flags, e.g. -lcrypt for users' libxcrypt); most need none.
@@ -93,6 +108,10 @@ $(BUILD)/bin/fastpg-validate: tools/fastpg-validate.c $(LIB_SO) lib/fastpg.h
 	$(CC) $(ALL_CFLAGS) -fPIE -o $@ $< -pie $(SANLD) -L$(BUILD)/lib -lfastpg -ljansson -lpq $(RPATH)
 
 $(BUILD)/bin/fastpg-openapi: tools/fastpg-openapi.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIE -o $@ $< -pie $(SANLD) -ljansson
+
+$(BUILD)/bin/fastpg-bundle: tools/fastpg-bundle.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIE -o $@ $< -pie $(SANLD) -ljansson
 
@@ -155,6 +174,7 @@ test-here:
 	@sh tests/check-deps.sh $(BUILD)
 	@sh tests/check-man.sh
 	@sh tests/check-conf.sh $(BUILD)
+	@sh tests/check-bundle.sh $(BUILD)
 	@bash tests/install.sh
 	@bash tests/new-resource.sh
 	@FUZZ_SECONDS=5 bash tests/fuzz/run.sh
@@ -242,11 +262,11 @@ $(FUZZ)/obj/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
-# The items resource's own schemas, as its binary embeds them: the
-# harnesses validate against the real files, never a copy.
-$(FUZZ)/gen/schemas.h: $(wildcard apps/items/*.json) tools/embed.sh
+# The items resource's own schemas, as its binary embeds them (bundled):
+# the harnesses validate against the real files, never a copy.
+$(FUZZ)/gen/schemas.h: $(BUILD)/gen/items/schemas.h
 	@mkdir -p $(@D)
-	sh tools/embed.sh $@ $(wildcard apps/items/*.json)
+	cp $< $@
 
 $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) $(FUZZ)/gen/schemas.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -I $(FUZZ)/gen -fsanitize=fuzzer,$(FUZZ_SAN) \

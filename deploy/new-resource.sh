@@ -97,7 +97,7 @@ esac
 
 # The URL prefixes the resources serve: /<name> or apps/<name>/prefixes.
 for d in "$top"/apps/*/; do
-	[ -d "$d" ] || continue
+	[ -f "$d/main.c" ] || continue	# apps/common/: shared schemas
 	n=${d%/}; n=${n##*/}
 	if [ -f "$d/prefixes" ]; then
 		ps=$(grep -vE '^[[:space:]]*(#|$)' "$d/prefixes" | sed -e 's/[[:space:]]//g' -e 's|/*$||')
@@ -165,7 +165,7 @@ fill migration.sql.in "$tmp/sql"
 mv "$tmp/app" "$top/apps/$name"
 mv "$tmp/sql" "$top/$sqlf"
 say "wrote apps/$name/ (main.c, ${name}_create.json, ${name}_patch.json, ${name}_id.json, ${name}_list.json) and $sqlf"
-say "OpenAPI: operations create$model, list$pascal, read$model, update$model, delete$model; bodies ${model}Create, ${model}Patch (a route's .name or a schema's \"title\" renames them; names are unique across resources)"
+say "OpenAPI: operations create$model, list$pascal, read$model, update$model, delete$model; bodies ${model}Create, ${model}Patch (a route's .name or a schema's \"title\" renames them; names are unique across resources; a schema may refer to a shared one, \"\$ref\": \"../common/money.json\", copied in at build time)"
 cat >&2 <<EOF
 
 Next: \`make run\` builds build/bin/$name, applies $sqlf and serves

@@ -21,7 +21,7 @@ SECS=${SECONDS_PER_SET:-2}
 WARMUP=${WARMUP:-0.5}
 N=${N:-1000}
 out=build/bench/validate
-schema=apps/items/item_create.json
+schema=build/gen/items/bundled/item_create.json	# as the binary embeds it
 results=bench/results/validate.json
 
 # --- what is missing -------------------------------------------------------

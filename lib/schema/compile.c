@@ -341,7 +341,8 @@ resolve(struct comp *c, const char *ref)
 
 	if (ref[0] != '#' || (ref[1] != '\0' && ref[1] != '/'))
 		return fpg_schema_cerr(c, "unsupported $ref \"%.64s\" (only local "
-		    "JSON pointers)", ref);
+		    "JSON pointers: bundle a schema that refers to another "
+		    "file with fastpg-bundle)", ref);
 	if ((buf = malloc(len + 1)) == NULL)
 		return fpg_schema_cerr(c, "out of memory");
 	/* Percent-decode the fragment, as the router decodes a path. */
