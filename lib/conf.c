@@ -44,7 +44,8 @@ const struct fpg_conf_var fpg_conf_vars[] = {
 	{ "LOG_LEVEL", FPG_CONF_LEVEL, 0, 0, "info", F(log_level), 0,
 	  "error, warn, info (access lines) or debug" },
 	{ "DB_PREPARE", FPG_CONF_BOOL, 0, 1, "true", F(prepare), 0,
-	  "false sends statements unnamed (PgBouncer < 1.21)" },
+	  "false behind a transaction pooler: statements unnamed, the "
+	  "timeout per transaction" },
 	{ "ROOT_PATH", FPG_CONF_PATH, 0, 256, "", F(root_path), 0,
 	  "mount prefix stripped before routing, such as /api" },
 	{ "LOG_FORMAT", FPG_CONF_FORMAT, 0, 1, "text", F(log_json), 0,
