@@ -198,7 +198,7 @@ auth_type = trust
 auth_file = $b/userlist.txt
 admin_users = fastpg
 max_client_conn = 400
-default_pool_size = 10
+default_pool_size = 20
 ignore_startup_parameters = extra_float_digits
 ; PostgreSQL down: a query waits for a server connection at most 1 s
 ; (the default, 120 s, makes an outage a 504 after the responder's own
