@@ -9,6 +9,7 @@
 #   local.sh up DIR [options]      start everything in DIR
 #   local.sh down DIR              stop what runs in DIR
 #   local.sh pg-stop|pg-start DIR  stop or start its PostgreSQL only
+#   local.sh replica-stop|replica-start DIR   the same for its replica
 #
 # Options of up: --port P (8080), --bin DIR (build/bin), --procs N
 # (processes per resource, 2), --body-max SIZE (the web server's body
@@ -18,6 +19,9 @@
 # database when this creates it: make run does, the tests do not),
 # --pgbouncer (the responders reach PostgreSQL through PgBouncer in
 # transaction pooling mode, DB_PREPARE=false: see pgbouncer_up),
+# --replica (a streaming replica of the database, made with
+# pg_basebackup -R, serves the read-only routes: DATABASE_READ_URL,
+# see replica_up),
 # --server S, one of:
 #   nginx             nginx; responders under spawn-fcgi + multiwatch
 #   apache-proxy      Apache mod_proxy_fcgi; spawn-fcgi + multiwatch
@@ -48,7 +52,7 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 root=0; [ "$(id -u)" -eq 0 ] && root=1
 # The responders' configuration: the variables of lib/conf.c's table
 # (tests/check-conf.sh holds this list against a responder's --help).
-conf_vars="DATABASE_URL POOL_SIZE MAX_OVERFLOW STATEMENT_TIMEOUT MAX_BODY_SIZE
+conf_vars="DATABASE_URL DATABASE_READ_URL READ_MAX_LAG POOL_SIZE MAX_OVERFLOW STATEMENT_TIMEOUT MAX_BODY_SIZE
 LOG_LEVEL DB_PREPARE ROOT_PATH LOG_FORMAT SERVER_TIMING METRICS_DIR
 JWT_SECRET JWT_ALG JWT_PUBLIC_KEY JWT_JWKS_FILE JWT_SKEW JWT_REQUIRE_EXP
 JWT_AUDIENCE JWT_ISSUER JWT_ROLE_CLAIM JWT_ANON_ROLE JWT_TTL CORS_ORIGINS
@@ -175,6 +179,27 @@ fill() {
 
 # PgBouncer (Debian 12: 1.18) in transaction pooling mode before the
 # PostgreSQL of DIR, run as postgres like it, configured in
+# A streaming replica of the stack's PostgreSQL in DIR/replica/data,
+# listening on a unix socket in DIR/replrun only: pg_basebackup -R
+# (standby.signal and primary_conninfo written for it) with a
+# replication slot, so the primary keeps the WAL it has not received.
+replica_up() {
+	local dir=$1
+	mkdir -p "$dir/replica" "$dir/replrun"
+	[ $root = 1 ] && chown postgres: "$dir/replica" "$dir/replrun"
+	chmod 700 "$dir/replica"; chmod 755 "$dir/replrun"
+	if [ ! -s "$dir/replica/data/PG_VERSION" ]; then
+		as_pg "$pgbin/pg_basebackup" -d "postgresql://fastpg@/postgres?host=$dir/pgrun" \
+		    -D "$dir/replica/data" -X stream -R -C -S fastpg_replica -c fast \
+		    >"$dir/log/basebackup.log" 2>&1 ||
+		    die "pg_basebackup failed, see $dir/log/basebackup.log"
+	fi
+	touch "$dir/log/replica.log"
+	[ $root = 1 ] && chown postgres: "$dir/log/replica.log"
+	bash "$top/deploy/local.sh" replica-start "$dir" ||
+	    die "the replica did not start, see $dir/log/replica.log"
+}
+
 # DIR/pgbouncer/: a unix socket in DIR/pgbrun, port 6432, nothing on
 # the network.  1.18 knows no protocol-level prepared statements in
 # this mode (a server connection serves another client at the next
@@ -436,7 +461,7 @@ SQL
 up() {
 	local dir=$1; shift
 	local port=8080 bin="$top/build/bin" procs=2 bodymax=1m server=nginx docs=
-	local pgb=0
+	local pgb=0 replica=0
 	demo=0
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -448,6 +473,7 @@ up() {
 		--docs) docs=$2; shift 2;;
 		--demo) demo=1; shift;;
 		--pgbouncer) pgb=1; shift;;
+		--replica) replica=1; shift;;
 		*) die "up: unknown option $1";;
 		esac
 	done
@@ -483,6 +509,10 @@ up() {
 		export DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$dir/pgbrun&port=6432"
 		export DB_PREPARE=false
 	fi
+	if [ $replica = 1 ]; then
+		replica_up "$dir"
+		export DATABASE_READ_URL="postgresql://fastpg_app@/fastpg?host=$dir/replrun"
+	fi
 	# The counters every process of a resource shares (METRICS_DIR).
 	mkdir -p "$dir/metrics"
 	chmod 700 "$dir/metrics"
@@ -507,7 +537,7 @@ up() {
 		lighttpd_up "$dir" "$port" "$bodymax" "$bin" cgi;;
 	*)	die "up: unknown server $server";;
 	esac
-	log "$server on http://127.0.0.1:$port$([ $pgb = 1 ] && echo ' (through PgBouncer)')"
+	log "$server on http://127.0.0.1:$port$([ $pgb = 1 ] && echo ' (through PgBouncer)')$([ $replica = 1 ] && echo ' (reads on a replica)')"
 }
 
 # Stops the process of pid file $1, if any: SIGTERM, up to 10 s to end,
@@ -537,6 +567,9 @@ down() {
 		stop_pidfile "$p"
 	done
 	stop_pidfile "$dir/pgbouncer/pgbouncer.pid"
+	if [ -s "$dir/replica/data/postmaster.pid" ]; then
+		as_pg "$pgbin/pg_ctl" -D "$dir/replica/data" -m fast -w stop >/dev/null 2>&1 || true
+	fi
 	if [ -s "$dir/pg/data/postmaster.pid" ]; then
 		as_pg "$pgbin/pg_ctl" -D "$dir/pg/data" -m fast -w stop >/dev/null 2>&1 || true
 	fi
@@ -554,6 +587,15 @@ pg-stop|pg-start)
 		[ -s "$d/pg/tcp_addr" ] && tcp=$(cat "$d/pg/tcp_addr")
 		as_pg "$pgbin/pg_ctl" -D "$d/pg/data" -l "$d/log/postgresql.log" -w -t 60 \
 		    -o "-k $d/pgrun -c listen_addresses=$tcp -c max_connections=200" start >/dev/null
+	fi;;
+replica-stop|replica-start)
+	[ $# -eq 2 ] && [ -d "$2" ] || die "usage: local.sh $1 DIR"
+	d=$(cd "$2" && pwd)
+	if [ "$1" = replica-stop ]; then
+		as_pg "$pgbin/pg_ctl" -D "$d/replica/data" -m fast -w stop >/dev/null
+	else
+		as_pg "$pgbin/pg_ctl" -D "$d/replica/data" -l "$d/log/replica.log" -w -t 60 \
+		    -o "-k $d/replrun -c listen_addresses='' -c max_connections=200" start >/dev/null
 	fi;;
 up)	shift; [ $# -ge 1 ] || die "usage: local.sh up DIR [options]"; up "$@";;
 down)	[ $# -eq 2 ] || die "usage: local.sh down DIR"; down "$2";;

@@ -32,6 +32,12 @@ const struct fpg_conf_var fpg_conf_vars[] = {
 	{ "DATABASE_URL", FPG_CONF_URL, 0, 0, "postgresql:///fastpg",
 	  F(conninfo), FPG_CONF_EMPTY_UNSET,
 	  "libpq URL or key=value string (postgresql+asyncpg:// too)" },
+	{ "DATABASE_READ_URL", FPG_CONF_URLS, 0, 16, "", F(read_conninfo), 0,
+	  "streaming replicas for read-only routes: URLs, space-separated "
+	  "(empty: every statement on DATABASE_URL)" },
+	{ "READ_MAX_LAG", FPG_CONF_MS, 0, 86400000, "5s", F(read_max_lag), 0,
+	  "a replica further behind its primary is left out, reads go to "
+	  "the primary; 0: not checked" },
 	{ "POOL_SIZE", FPG_CONF_INT, 1, 256, "4", F(pool_size), 0,
 	  "worker threads per process, each with one connection" },
 	{ "MAX_OVERFLOW", FPG_CONF_INT, 0, 256, "0", F(max_overflow), 0,
@@ -293,6 +299,48 @@ normalise_url(const char *url)
 }
 
 /*
+ * Up to max URLs separated by spaces, each normalised as normalise_url
+ * does, joined by one space; "" for none.  NULL if one is not valid
+ * (or there are too many).
+ */
+static char *
+normalise_urls(const char *v, long long max)
+{
+	char		*all, *u, *out, *save = NULL;
+	size_t		 len = 0;
+	long long	 n = 0;
+
+	if ((all = strdup(v)) == NULL || (out = calloc(1, 1)) == NULL) {
+		free(all);
+		return NULL;
+	}
+	for (u = strtok_r(all, " \t", &save); u != NULL;
+	    u = strtok_r(NULL, " \t", &save)) {
+		/* URLs only: a key=value string holds spaces itself */
+		char	*one = strstr(u, "://") ? normalise_url(u) : NULL;
+		char	*grown;
+		size_t	 k;
+
+		if (one == NULL || ++n > max || (grown = realloc(out,
+		    len + strlen(one) + 2)) == NULL) {
+			free(one);
+			free(out);
+			free(all);
+			return NULL;
+		}
+		out = grown;
+		k = strlen(one);
+		if (len > 0)
+			out[len++] = ' ';
+		memcpy(out + len, one, k + 1);
+		len += k;
+		free(one);
+	}
+	free(all);
+	return out;
+}
+
+/*
  * Parses v as variable cv and stores it into c.  Returns 0, or -1 with
  * a message in err that starts "NAME:" and never quotes the value (a
  * DATABASE_URL may hold a password).
@@ -308,9 +356,12 @@ conf_set(struct fpg_conf *c, const struct fpg_conf_var *cv, const char *v,
 
 	switch (cv->kind) {
 	case FPG_CONF_URL:
+	case FPG_CONF_URLS:
 	case FPG_CONF_PATH:
 		if (cv->kind == FPG_CONF_URL)
 			s = normalise_url(v);
+		else if (cv->kind == FPG_CONF_URLS)
+			s = normalise_urls(v, cv->max);
 		else if (*v != '\0' && (v[0] != '/' || strstr(v, "//") ||
 		    v[strlen(v) - 1] == '/' || strlen(v) > (size_t)cv->max)) {
 			snprintf(err, errsz, "%s: expected a path such as "
@@ -321,8 +372,10 @@ conf_set(struct fpg_conf *c, const struct fpg_conf_var *cv, const char *v,
 			return -1;
 		}
 		if (s == NULL) {
-			snprintf(err, errsz, "%s: not a valid PostgreSQL URL "
-			    "or connection string", cv->name);
+			snprintf(err, errsz, cv->kind == FPG_CONF_URL ?
+			    "%s: not a valid PostgreSQL URL or connection "
+			    "string" : "%s: expected PostgreSQL URLs separated "
+			    "by spaces, at most 16", cv->name);
 			return -1;
 		}
 		free(*(char **)field);
@@ -456,6 +509,7 @@ fpg_conf_free(struct fpg_conf *c)
 	/* Every string the table filled: a new row needs no change here. */
 	for (i = 0; i < fpg_conf_nvars; i++) {
 		if (fpg_conf_vars[i].kind != FPG_CONF_URL &&
+		    fpg_conf_vars[i].kind != FPG_CONF_URLS &&
 		    fpg_conf_vars[i].kind != FPG_CONF_PATH &&
 		    fpg_conf_vars[i].kind != FPG_CONF_STR)
 			continue;

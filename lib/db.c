@@ -31,6 +31,7 @@ fpg_db_init(struct fpg_db *db, const struct fpg_dbconf *cf,
 	db->cf = cf;
 	db->stmts = stmts;
 	db->name = name;
+	db->what = "database";
 	db->lazy = lazy;
 	db->backoff_ms = BACKOFF_MIN_MS;
 }
@@ -40,9 +41,11 @@ fpg_db_close(struct fpg_db *db)
 {
 	if (db->conn != NULL) {
 		PQfinish(db->conn);
-		fpg_metrics_db(-1, 0);
+		if (db->counted)
+			fpg_metrics_db(-1, 0);
 	}
 	db->conn = NULL;
+	db->connecting = db->counted = 0;
 }
 
 static void
@@ -218,44 +221,82 @@ fpg_db_local_name(int n)
 }
 
 /*
- * Connects and prepares every statement, each step bounded in time.
- * Returns 0, or -1 after scheduling the next try (100 ms doubling up to
- * 1 s).  The password is never logged: libpq's messages do not carry it.
+ * The first line of libpq's message, without trailing spaces: a warning
+ * when the database first cannot be reached, then only at debug level
+ * until it can (each worker retries every second).
  */
-int
-fpg_db_connect(struct fpg_db *db)
+static void
+log_cannot_connect(struct fpg_db *db)
 {
-	static const char *const keys[] = { "dbname", "application_name",
-	    "connect_timeout", "client_encoding", NULL };
-	const char	*vals[5];
-	char		 tmo[32], what[128];
+	char	msg[256];
+	size_t	len;
+
+	snprintf(msg, sizeof(msg), "%s", db->conn ?
+	    PQerrorMessage(db->conn) : "out of memory");
+	/* libpq's message is "...failed: reason\n\tHint\n": keep the
+	 * first line.  It never holds the password. */
+	msg[strcspn(msg, "\n")] = '\0';
+	len = strlen(msg);
+	while (len > 0 && msg[len - 1] == ' ')
+		msg[--len] = '\0';
+	fpg_log(db->failing ? FPG_LOG_DEBUG : FPG_LOG_WARN,
+	    "%s: cannot connect: %s", db->what, msg);
+	db->failing = 1;
+}
+
+/*
+ * Whether the connection reaches PostgreSQL through a pooler: the
+ * backend key a pooler such as PgBouncer hands its clients is its own,
+ * not the server process's.  Named statements prepared on one server
+ * connection are missing (26000), or already there (42P05), on the
+ * next one a transaction pooler lends: with DB_PREPARE=true that would
+ * fail requests at random, so the connection is refused with a message
+ * that says what to set.  (Session pooling would work, but gains
+ * nothing over our own persistent connections.)  0, or -1 logged.
+ */
+static int
+check_pooler(struct fpg_db *db)
+{
+	PGresult	*res;
+	int		 timedout, pid = -1;
+
+	res = fpg_db_exec_bounded(db, NULL, "SELECT pg_backend_pid()", 0,
+	    NULL, 0, &timedout);
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK &&
+	    PQntuples(res) == 1)
+		pid = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (pid == -1) {
+		fpg_log(FPG_LOG_ERROR, "%s: no answer to pg_backend_pid()",
+		    db->what);
+		return -1;
+	}
+	if (pid == PQbackendPID(db->conn))
+		return 0;
+	fpg_log(FPG_LOG_ERROR, "%s: reached through a connection pooler "
+	    "(PgBouncer?), where named prepared statements fail at random: "
+	    "set DB_PREPARE=false", db->what);
+	return -1;
+}
+
+/*
+ * A new connection made ready: notices, the session's statement
+ * timeout, every statement prepared, each step bounded in time.
+ * Returns 0, or -1 after scheduling the next try.
+ */
+static int
+setup_conn(struct fpg_db *db)
+{
 	const struct fpg_stmt *s;
+	char		 tmo[32], what[128];
 	int		 i;
 
-	vals[0] = db->cf->conninfo;
-	vals[1] = db->name;
-	vals[2] = "2";
-	vals[3] = "UTF8";
-	vals[4] = NULL;
-	db->conn = PQconnectdbParams(keys, vals, 1);
-	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		char	msg[256];
-		size_t	len;
-
-		snprintf(msg, sizeof(msg), "%s", db->conn ?
-		    PQerrorMessage(db->conn) : "out of memory");
-		/* libpq's message is "...failed: reason\n\tHint\n": keep
-		 * the first line. */
-		msg[strcspn(msg, "\n")] = '\0';
-		len = strlen(msg);
-		while (len > 0 && msg[len - 1] == ' ')
-			msg[--len] = '\0';
-		fpg_log(FPG_LOG_WARN, "database: cannot connect: %s", msg);
+	PQsetNoticeProcessor(db->conn, NULL, NULL);
+	PQsetNoticeReceiver(db->conn, on_notice, NULL);
+	if (db->cf->prepare && check_pooler(db) == -1) {
 		backoff(db);
 		return -1;
 	}
-	PQsetNoticeProcessor(db->conn, NULL, NULL);
-	PQsetNoticeReceiver(db->conn, on_notice, NULL);
 	/*
 	 * set_config, not SET: bound like everything else, and it also
 	 * passes through PgBouncer, which refuses startup "options".  For
@@ -288,10 +329,92 @@ fpg_db_connect(struct fpg_db *db)
 		}
 	db->backoff_ms = BACKOFF_MIN_MS;
 	fpg_metrics_db(1, 0);
+	db->counted = 1;
+	if (db->failing)
+		fpg_log(FPG_LOG_INFO, "%s: connected again", db->what);
+	db->failing = 0;
 	if (db->ever)
 		fpg_metrics_count(FPG_M_RECONNECTS);
 	db->ever = 1;
 	return 0;
+}
+
+/* What every connection is opened with (expand_dbname: the URL). */
+static const char *const conn_keys[] = { "dbname", "application_name",
+    "connect_timeout", "client_encoding", NULL };
+
+static void
+conn_vals(const struct fpg_db *db, const char *vals[5])
+{
+	vals[0] = db->cf->conninfo;
+	vals[1] = db->name;
+	vals[2] = "2";
+	vals[3] = "UTF8";
+	vals[4] = NULL;
+}
+
+/*
+ * Connects and prepares every statement, each step bounded in time.
+ * Returns 0, or -1 after scheduling the next try (100 ms doubling up to
+ * 1 s).  The password is never logged: libpq's messages do not carry it.
+ */
+int
+fpg_db_connect(struct fpg_db *db)
+{
+	const char	*vals[5];
+
+	conn_vals(db, vals);
+	db->conn = PQconnectdbParams(conn_keys, vals, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		log_cannot_connect(db);
+		backoff(db);
+		return -1;
+	}
+	return setup_conn(db);
+}
+
+/*
+ * A connection made without ever waiting (a replica's, by its worker
+ * between requests): each call advances it one step.  Returns 1 once
+ * it is ready, 0 while it is on its way (call again within the
+ * returned *ms), -1 when it failed (backoff scheduled) or is not due.
+ * A connect that takes longer than 2 s is given up.
+ */
+int
+fpg_db_connect_step(struct fpg_db *db, int *ms)
+{
+	PostgresPollingStatusType st;
+	const char	*vals[5];
+
+	*ms = 50;
+	if (db->conn == NULL) {
+		if (fpg_now_us() < db->next_try)
+			return -1;
+		conn_vals(db, vals);
+		if ((db->conn = PQconnectStartParams(conn_keys, vals,
+		    1)) == NULL ||
+		    PQstatus(db->conn) == CONNECTION_BAD) {
+			log_cannot_connect(db);
+			backoff(db);
+			return -1;
+		}
+		db->connecting = 1;
+		db->connect_end = fpg_now_us() + 2000000;
+	}
+	if (!db->connecting)
+		return 1;
+	st = PQconnectPoll(db->conn);
+	if (st == PGRES_POLLING_FAILED || (st != PGRES_POLLING_OK &&
+	    fpg_now_us() > db->connect_end)) {
+		db->connecting = 0;
+		log_cannot_connect(db);
+		backoff(db);
+		return -1;
+	}
+	if (st != PGRES_POLLING_OK)
+		return 0;
+	db->connecting = 0;
+	return setup_conn(db) == 0 ? 1 : -1;
 }
 
 /*
@@ -308,7 +431,7 @@ fpg_db_ensure(struct fpg_db *db)
 {
 	struct pollfd p;
 
-	if (db->tx_lost)
+	if (db->tx_lost || db->connecting)
 		return -1;
 	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK) {
 		p.fd = PQsocket(db->conn);
@@ -331,8 +454,8 @@ fpg_db_ensure(struct fpg_db *db)
 			if (!bad)
 				return 0;
 		}
-		fpg_log(FPG_LOG_INFO, "database: connection closed by the "
-		    "server%s", db->in_tx ? " inside a transaction" :
+		fpg_log(FPG_LOG_INFO, "%s: connection closed by the "
+		    "server%s", db->what, db->in_tx ? " inside a transaction" :
 		    ", reconnecting");
 		fpg_db_close(db);
 		db->next_try = 0;
@@ -346,7 +469,9 @@ fpg_db_ensure(struct fpg_db *db)
 		return -1;
 	}
 	fpg_db_close(db);
-	if (fpg_now_us() < db->next_try)
+	/* A replica's connection comes back between requests, by its
+	 * worker (fpg_db_connect_step): reads meanwhile go to the primary. */
+	if (db->background || fpg_now_us() < db->next_try)
 		return -1;
 	return fpg_db_connect(db);
 }

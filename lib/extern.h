@@ -44,6 +44,8 @@ void	 fpg_buf_free(struct fpg_buf *);
 /* Configuration, read once at start (environment, then .env). */
 struct fpg_conf {
 	char	*conninfo;	/* DATABASE_URL, scheme normalised */
+	char	*read_conninfo;	/* DATABASE_READ_URL: replicas, space-separated */
+	long	 read_max_lag;	/* READ_MAX_LAG, ms; 0: not checked */
 	char	*root_path;	/* ROOT_PATH: mount prefix stripped */
 	int	 pool_size;	/* POOL_SIZE worker threads */
 	int	 max_overflow;	/* MAX_OVERFLOW extra, lazily connected */
@@ -75,6 +77,7 @@ struct fpg_conf {
 /* How a variable's value is parsed, and the type of its field. */
 enum fpg_conf_kind {
 	FPG_CONF_URL,	/* char *: libpq URL or key=value, normalised */
+	FPG_CONF_URLS,	/* char *: up to max URLs, space-separated */
 	FPG_CONF_INT,	/* int: a decimal integer in [min, max] */
 	FPG_CONF_MS,	/* long: milliseconds, or 5s, 1min; [min, max] */
 	FPG_CONF_SIZE,	/* size_t: bytes, or 64k, 1m; [min, max] */
@@ -189,8 +192,22 @@ struct fpg_db {
 	PGconn			*conn;
 	const struct fpg_dbconf	*cf;
 	const struct fpg_stmt	*stmts;
-	const char		*name;
+	const char		*name;		/* its application_name */
+	const char		*what;		/* for the log: "database",
+						   "read replica 2" */
 	int			 lazy;		/* overflow: close when idle */
+	int			 background;	/* a replica's: (re)connected
+						   by its worker between
+						   requests, never in one */
+	int			 connecting;	/* fpg_db_connect_step's */
+	int64_t			 connect_end;	/* ... deadline, monotonic µs */
+	int			 counted;	/* in the connections gauge */
+	int			 failing;	/* "cannot connect" logged */
+	/* a replica's state (replica.c) */
+	int64_t			 checked;	/* last lag check, monotonic µs */
+	int64_t			 probed;	/* last look for a hang-up */
+	int			 fresh;		/* its result: usable */
+	int			 left_out;	/* logged as left out */
 	int64_t			 next_try;	/* monotonic µs */
 	int			 backoff_ms;
 	/* the request being served */
@@ -211,6 +228,7 @@ struct fpg_db {
 void	 fpg_db_init(struct fpg_db *, const struct fpg_dbconf *,
 	    const struct fpg_stmt *, const char *name, int lazy);
 int	 fpg_db_connect(struct fpg_db *);
+int	 fpg_db_connect_step(struct fpg_db *, int *ms);
 void	 fpg_db_close(struct fpg_db *);
 void	 fpg_db_start(struct fpg_db *, int idempotent);
 PGresult *fpg_db_run(struct fpg_db *, const char *name, const char *sql,
@@ -289,10 +307,17 @@ int	 fpg_etag_match(const char *list, const char *etag, int strong);
 
 /* --- the running resource -------------------------------------------- */
 
+#define FPG_REPLICAS_MAX	16	/* DATABASE_READ_URL's URLs */
+
 struct fpg_app {
 	const struct fpg_resource	*res;
 	struct fpg_conf			 conf;
 	struct fpg_dbconf		 dbconf;
+	/* read replicas (replica.c) */
+	struct fpg_dbconf		 readconf[FPG_REPLICAS_MAX];
+	char				 readwhat[FPG_REPLICAS_MAX][24];
+	char				*readurls;	/* the URLs, split */
+	int				 nread;
 	struct fpg_router		 router;
 	char				*openapi;	/* document text */
 	char				 openapi_path[80];
@@ -327,7 +352,9 @@ struct fpg_req {
 	int			 bad_auth;	/* Authorization too long or
 						   with control bytes: 401 */
 	FILE			*in, *out;	/* CGI: NULL means stdio */
-	struct fpg_db		*db;
+	struct fpg_db		*db;		/* where statements run */
+	struct fpg_db		*primary;	/* the worker's connections */
+	struct fpg_db		*replica;	/* NULL: no replicas */
 	const struct fpg_croute	*route;
 	void			*local;		/* what the steps found */
 	struct fpg_arena	 arena;
@@ -399,6 +426,7 @@ enum fpg_err fpg_send_typed(struct fpg_req *, int status, const char *ctype,
 enum fpg_metric {
 	FPG_M_RECONNECTS, FPG_M_STMT_TIMEOUTS, FPG_M_RETRIES,
 	FPG_M_UNAVAILABLE, FPG_M_OVERLOAD, FPG_M_TOKEN_HITS, FPG_M_TOKEN_MISSES,
+	FPG_M_READ_REPLICA, FPG_M_READ_FALLBACK,
 	FPG_M_N
 };
 
@@ -409,6 +437,14 @@ void	 fpg_metrics_end(int route, int status, int64_t us, int64_t db_us);
 void	 fpg_metrics_count(enum fpg_metric);
 void	 fpg_metrics_db(int connected, int broken);
 void	 fpg_metrics_text(struct fpg_buf *);
+
+/* replica.c: reads on streaming replicas. */
+int	 fpg_replica_conf(struct fpg_app *);
+void	 fpg_replica_init(struct fpg_db *, const struct fpg_app *, int i,
+	    int background);
+int	 fpg_replica_tend(struct fpg_db *);
+void	 fpg_replica_route(struct fpg_req *);
+int	 fpg_replica_fallback(struct fpg_req *);
 
 /* sqlstate.c: a database failure's answer. */
 enum fpg_err fpg_send_db_error(struct fpg_req *);

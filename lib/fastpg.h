@@ -111,6 +111,14 @@ struct fpg_route {
 	 * fpg_body() and fpg_body_text() give that object.
 	 */
 	int		 form;
+	/*
+	 * With read replicas (DATABASE_READ_URL) a GET or HEAD route runs
+	 * on a replica, which may be up to READ_MAX_LAG behind.  Nonzero:
+	 * this route runs on the primary, so that it reads what the
+	 * caller has just written (an order read right after it was
+	 * placed).  Routes of other methods always run on the primary.
+	 */
+	int		 primary;
 };
 
 /*

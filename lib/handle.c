@@ -213,6 +213,8 @@ route(struct fpg_req *r)
 	if ((st = fpg_req_parse_query(r)) != 0)
 		return answer(r, st, st == 400 ? "Invalid query string" :
 		    "Internal Server Error");
+	/* A read-only route's statements go to a replica, if fresh. */
+	fpg_replica_route(r);
 	return FPG_OK;
 }
 

@@ -102,16 +102,23 @@ usage(FILE *f, const char *name)
 static int
 serve_cgi(void)
 {
-	struct fpg_db	db;
+	struct fpg_db	db, rdb;
 	struct fpg_req	r;
 
 	fpg_db_init(&db, &app.dbconf, app.res->stmts, app.res->name, 1);
 	memset(&r, 0, sizeof(r));
 	r.app = &app;
-	r.db = &db;
+	r.db = r.primary = &db;
+	if (app.nread > 0) {
+		/* one request: its replica connected on first use */
+		fpg_replica_init(&rdb, &app, 0, 0);
+		r.replica = &rdb;
+	}
 	fpg_req_handle(&r);
 	fflush(stdout);
 	fpg_db_close(&db);
+	if (r.replica != NULL)
+		fpg_db_close(&rdb);
 	return 0;
 }
 
@@ -156,6 +163,11 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 	snprintf(app.dbconf.timeout_text, sizeof(app.dbconf.timeout_text),
 	    "%ld", app.conf.statement_timeout);
 	app.dbconf.prepare = app.conf.prepare;
+	if (fpg_replica_conf(&app) == -1) {
+		fprintf(stderr, "%s: out of memory\n", res->name);
+		rc = 1;
+		goto out;
+	}
 	/* Tokens and CORS: a key that cannot be read, a secret too
 	 * short, "*" with credentials stop the start. */
 	if ((app.jwt = fpg_jwt_new(&app.conf, err, sizeof(err))) == NULL ||
@@ -230,6 +242,8 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 	}
 	rc = fpg_serve_fcgi(&app, fd);
 out:
+	free(app.readurls);
+	app.readurls = NULL;
 	free(app.openapi);
 	app.openapi = NULL;
 	fpg_router_free(&app.router);

@@ -91,6 +91,11 @@ static const char *const counter_names[FPG_M_N][2] = {
 	  "Bearer tokens found verified in a worker's cache." },
 	{ "fastpg_token_cache_misses_total",
 	  "Bearer tokens verified (signature and claims) and cached." },
+	{ "fastpg_db_replica_reads_total",
+	  "Requests of read-only routes served by a read replica." },
+	{ "fastpg_db_replica_fallbacks_total",
+	  "Requests of read-only routes sent to the primary: no replica "
+	  "was reachable and within READ_MAX_LAG." },
 };
 
 /* FNV-1a over the route table: the layout of the counters. */

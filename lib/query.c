@@ -19,7 +19,12 @@ PGresult *
 fpg_exec(struct fpg_req *r, const char *stmt, int nparams,
     const char *const *values)
 {
-	return fpg_db_run(r->db, stmt, NULL, nparams, values);
+	PGresult *res = fpg_db_run(r->db, stmt, NULL, nparams, values);
+
+	/* A read on a replica whose connection was lost: the primary. */
+	if (res == NULL && fpg_replica_fallback(r))
+		res = fpg_db_run(r->db, stmt, NULL, nparams, values);
+	return res;
 }
 
 /*
@@ -91,7 +96,9 @@ fpg_send_row(struct fpg_req *r, int status, const char *stmt, int nparams,
 enum fpg_err
 fpg_begin(struct fpg_req *r)
 {
-	return fpg_db_begin(r->db);
+	if (fpg_db_begin(r->db) == FPG_OK)
+		return FPG_OK;
+	return fpg_replica_fallback(r) ? fpg_db_begin(r->db) : FPG_EDB;
 }
 
 enum fpg_err

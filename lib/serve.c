@@ -56,6 +56,7 @@ struct conn {
 struct worker {
 	pthread_t	 thread;
 	struct fpg_db	 db;
+	struct fpg_db	 rdb;		/* a read replica's, if any */
 	struct conn	*spare;		/* a free conn of its own, no lock */
 };
 
@@ -248,7 +249,8 @@ serve_conn(struct worker *w, struct conn *c)
 	memset(&r, 0, sizeof(r));
 	r.app = app;
 	r.fr = &c->fr;
-	r.db = &w->db;
+	r.db = r.primary = &w->db;
+	r.replica = w->rdb.cf != NULL ? &w->rdb : NULL;
 	fpg_req_handle(&r);
 	if (c->last)
 		c->fr.keepConnection = 0;	/* served what was sent */
@@ -324,7 +326,7 @@ work(void *arg)
 	struct worker		*w = arg;
 	struct epoll_event	 ev;
 	struct conn		*c;
-	int			 n, was_broken = 0;
+	int			 n, tmo, rt, was_broken = 0;
 
 	if (!w->db.lazy)
 		fpg_db_connect(&w->db);
@@ -333,14 +335,18 @@ work(void *arg)
 			break;
 		if (!stopping && keep_out(w, &was_broken))
 			continue;
-		n = epoll_wait(ep, &ev, 1, stopping ? 10 :
-		    w->db.lazy && w->db.conn ? IDLE_MS : -1);
+		tmo = stopping ? 10 : w->db.lazy && w->db.conn ? IDLE_MS : -1;
+		/* a replica's connection, on its way back without waiting */
+		if (!stopping && (rt = fpg_replica_tend(&w->rdb)) >= 0 &&
+		    (tmo < 0 || rt < tmo))
+			tmo = rt;
+		n = epoll_wait(ep, &ev, 1, tmo);
 		if (n < 0 && errno != EINTR) {
 			fpg_log(FPG_LOG_ERROR, "epoll_wait: %s",
 			    strerror(errno));
 			break;
 		}
-		if (n == 0 && !stopping)
+		if (n == 0 && !stopping && w->db.lazy)
 			fpg_db_close(&w->db);	/* idle overflow */
 		if (n > 0 && ev.data.ptr == wake && stopping)
 			usleep(10000);	/* the pipe stays readable */
@@ -375,6 +381,7 @@ work(void *arg)
 	}
 	fpg_token_cache_clear();
 	fpg_db_close(&w->db);
+	fpg_db_close(&w->rdb);
 	return NULL;
 }
 
@@ -462,6 +469,9 @@ fpg_serve_fcgi(const struct fpg_app *a, int fd)
 	for (i = 0; i < n; i++) {
 		fpg_db_init(&ws[i].db, &app->dbconf, app->res->stmts,
 		    app->res->name, i >= app->conf.pool_size);
+		/* The pool's workers read on a replica; overflow ones don't. */
+		if (app->nread > 0 && i < app->conf.pool_size)
+			fpg_replica_init(&ws[i].rdb, app, i, 1);
 		if (pthread_create(&ws[i].thread, &attr, work, &ws[i]) != 0) {
 			fpg_log(FPG_LOG_ERROR, "cannot start worker %d", i);
 			stopping = 1;

@@ -302,7 +302,7 @@ again:
 		break;
 	}
 	if (res == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
-		fpg_log(FPG_LOG_WARN, "database: connection lost%s",
+		fpg_log(FPG_LOG_WARN, "%s: connection lost%s", db->what,
 		    db->in_tx ? " inside a transaction: it is rolled back" : "");
 		PQclear(res);
 		lost(db);

@@ -108,6 +108,12 @@ serve_pass() {
 	if [ "$server" = nginx-pgbouncer ]; then
 		web=nginx opts=(--pgbouncer)
 	fi
+	# nginx-replica: a streaming replica serves the read-only routes
+	# (DATABASE_READ_URL): replica.sh only, since the other suites
+	# read what they have just written.
+	if [ "$server" = nginx-replica ]; then
+		web=nginx opts=(--replica)
+	fi
 	p0=$passed f0=$failed start=$(date +%s)
 	tmp=$(mktemp -d /tmp/fastpg-test.XXXXXX)
 	chmod 755 "$tmp"
@@ -119,7 +125,7 @@ serve_pass() {
 	echo
 	echo "=== server: $server (stack in $tmp, 127.0.0.1:$port)"
 	if FASTPG_PG_TCP=1 FASTPG_TEST_ECHO="$top/tests/integration/echo/echo" \
-	    MAX_BODY_SIZE=64k POOL_SIZE=4 LOG_LEVEL=info STATEMENT_TIMEOUT=2s \
+	    READ_MAX_LAG=4s MAX_BODY_SIZE=64k POOL_SIZE=4 LOG_LEVEL=info STATEMENT_TIMEOUT=2s \
 	    FASTPG_WRITE_RATE=100000r/s FASTPG_WRITE_BURST=100000 \
 	    bash "$top/deploy/local.sh" up "$tmp" --server "$web" --port "$port" \
 	    --bin "$build/bin" --body-max 1m "${opts[@]}"; then
@@ -145,6 +151,7 @@ serve_pass() {
 			nginx-pgbouncer:it_http|nginx-pgbouncer:it_shop|nginx-pgbouncer:it_auth) ;;
 			nginx-pgbouncer:it_pooler) ;;
 			nginx-pgbouncer:*) continue;;
+			nginx-replica:*) continue;;
 			*:it_http|*:it_routing|*:it_shop|*:it_auth) ;;
 			*:it_pooler) continue;;
 			*) continue;;
@@ -170,9 +177,14 @@ serve_pass() {
 		# Shell tests, through nginx: a rolling redeploy of one
 		# resource, a responder killed with SIGKILL (wrk), wrk -c 2000
 		# (c2000.sh), request ids on nginx's own answers.
-		if [ "$server" = nginx ]; then
+		if [ "$server" = nginx ] || [ "$server" = nginx-replica ]; then
 			for t in "$top"/tests/integration/*.sh; do
-				case ${t##*/} in wrkparse.sh) continue;; esac
+				case $server:${t##*/} in
+				*:wrkparse.sh) continue;;
+				nginx:replica.sh) continue;;
+				nginx-replica:replica.sh) ;;
+				nginx-replica:*) continue;;
+				esac
 				echo "== $server: ${t##*/}"
 				out=$(mktemp)
 				SERVER=$server BASE_URL="http://127.0.0.1:$port" \
@@ -204,7 +216,7 @@ serve_pass() {
 
 if [ "$what" = integration ] || [ "$what" = all ]; then
 	# SERVERS picks some; all of them by default.
-	servers=${SERVERS:-nginx apache-proxy apache-fcgid lighttpd lighttpd-binpath cgi nginx-pgbouncer}
+	servers=${SERVERS:-nginx apache-proxy apache-fcgid lighttpd lighttpd-binpath cgi nginx-pgbouncer nginx-replica}
 	current= summary=
 	trap '[ -z "$current" ] || { bash "$top/deploy/local.sh" down "$current";
 	    [ -n "${KEEP:-}" ] || rm -rf "$current"; }' EXIT

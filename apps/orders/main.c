@@ -58,8 +58,10 @@ static const struct fpg_route routes[] = {
 	  .body_schema = SCHEMA_order_create, .auth = "" },
 	{ .method = "GET", .path = "/orders", .handler = list,
 	  .query_schema = SCHEMA_order_list, .auth = "" },
+	/* On the primary even with read replicas: a customer reads the
+	 * order just placed. */
 	{ .method = "GET", .path = "/orders/{id}", .handler = get,
-	  .path_schema = SCHEMA_order_id, .auth = "" },
+	  .path_schema = SCHEMA_order_id, .auth = "", .primary = 1 },
 	{ .method = "POST", .path = "/orders/{id}/cancel", .handler = cancel,
 	  .path_schema = SCHEMA_order_id, .auth = "" },
 	{ .method = NULL }

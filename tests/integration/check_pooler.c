@@ -9,8 +9,13 @@
  * A PATCH waiting on a row lock held for 4 s is answered 504 after
  * about 2 s.  Before, the timeout was the session's: set on whichever
  * server connection a responder connected through, so a request on
- * another one waited the whole 4 s.  Runs only where PGBOUNCER_URL is
- * set, not empty (tests/run-tests.sh, nginx-pgbouncer).
+ * another one waited the whole 4 s.
+ *
+ * And a responder started with DB_PREPARE=true behind the pooler says
+ * so and answers 503 at once, rather than failing at random later when
+ * a server connection lacks its statements (26000) or has them already
+ * (42P05).  Runs only where PGBOUNCER_URL is set, not empty
+ * (tests/run-tests.sh, nginx-pgbouncer).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +102,31 @@ START_TEST(session_settings_do_not_leak)
 }
 END_TEST
 
+/* DB_PREPARE=true through the pooler: refused, with what to set. */
+START_TEST(prepare_behind_pooler_refused)
+{
+	char	 env[1024], out[4096], log[8192];
+
+	snprintf(env, sizeof(env), "DB_PREPARE=true DATABASE_URL='%s'",
+	    getenv("PGBOUNCER_URL"));
+	ck_assert_int_eq(run_cgi(env, out, sizeof(out), log, sizeof(log)), 0);
+	ck_assert_msg(strncmp(out, "Status: 503", 11) == 0, "%s", out);
+	ck_assert_msg(strstr(log, "connection pooler") != NULL &&
+	    strstr(log, "set DB_PREPARE=false") != NULL, "%s", log);
+	/* The same through the pooler with DB_PREPARE=false, and with
+	 * DB_PREPARE=true straight to PostgreSQL: served. */
+	snprintf(env, sizeof(env), "DB_PREPARE=false DATABASE_URL='%s'",
+	    getenv("PGBOUNCER_URL"));
+	ck_assert_int_eq(run_cgi(env, out, sizeof(out), log, sizeof(log)), 0);
+	ck_assert_msg(strncmp(out, "Status: 503", 11) != 0, "%s %s", out, log);
+	snprintf(env, sizeof(env), "DB_PREPARE=true DATABASE_URL='%s'",
+	    getenv("APP_DB_URL"));
+	ck_assert_int_eq(run_cgi(env, out, sizeof(out), log, sizeof(log)), 0);
+	ck_assert_msg(strncmp(out, "Status: 503", 11) != 0, "%s %s", out, log);
+	ck_assert_msg(strstr(log, "connection pooler") == NULL, "%s", log);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -109,6 +139,7 @@ main(void)
 	}
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, session_settings_do_not_leak);
+	tcase_add_test(tc, prepare_behind_pooler_refused);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -73,40 +73,13 @@ START_TEST(app_role_cannot_ddl)
 }
 END_TEST
 
-/* Runs the items binary once as CGI with env; its stderr to *log. */
-static int
-cgi(const char *env, char *out, size_t outsz, char *log, size_t logsz)
-{
-	char	 cmd[4096], errf[] = "/tmp/fastpg-cgi-XXXXXX";
-	FILE	*p, *f;
-	size_t	 n;
-	int	 fd = mkstemp(errf);
-
-	ck_assert_int_ge(fd, 0);
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "env -i PATH=/usr/bin:/bin "
-	    "GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET "
-	    "REQUEST_URI=/items/1 %s %s/items </dev/null 2>%s", env,
-	    getenv("BIN_DIR"), errf);
-	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
-	n = fread(out, 1, outsz - 1, p);
-	out[n] = '\0';
-	fd = pclose(p);
-	ck_assert_ptr_nonnull(f = fopen(errf, "r"));
-	n = fread(log, 1, logsz - 1, f);
-	log[n] = '\0';
-	fclose(f);
-	unlink(errf);
-	return fd;
-}
-
 /* A password in DATABASE_URL never reaches the log nor the client. */
 START_TEST(password_never_logged)
 {
 	char out[4096], log[8192];
 	int rc;
 
-	rc = cgi("DATABASE_URL='postgresql://bob:Sup3rS3cretPw@/nowhere?"
+	rc = run_cgi("DATABASE_URL='postgresql://bob:Sup3rS3cretPw@/nowhere?"
 	    "host=/nonexistent-dir'", out, sizeof(out), log, sizeof(log));
 	ck_assert_int_eq(rc, 0);
 	ck_assert_msg(strncmp(out, "Status: 503", 11) == 0, "%s", out);
@@ -114,12 +87,12 @@ START_TEST(password_never_logged)
 	ck_assert_msg(strstr(log, "Sup3rS3cretPw") == NULL, "%s", log);
 	ck_assert_ptr_null(strstr(out, "Sup3rS3cretPw"));
 	/* A URL libpq refuses stops the start, naming only the variable. */
-	rc = cgi("DATABASE_URL='postgresql://bob:Sup3rS3cretPw@[::1'", out,
+	rc = run_cgi("DATABASE_URL='postgresql://bob:Sup3rS3cretPw@[::1'", out,
 	    sizeof(out), log, sizeof(log));
 	ck_assert_int_eq(WEXITSTATUS(rc), 1);
 	ck_assert_ptr_nonnull(strstr(log, "DATABASE_URL"));
 	ck_assert_msg(strstr(log, "Sup3rS3cretPw") == NULL, "%s", log);
-	rc = cgi("POOL_SIZE=0", out, sizeof(out), log, sizeof(log));
+	rc = run_cgi("POOL_SIZE=0", out, sizeof(out), log, sizeof(log));
 	ck_assert_int_eq(WEXITSTATUS(rc), 1);
 	ck_assert_ptr_nonnull(strstr(log, "POOL_SIZE"));
 }

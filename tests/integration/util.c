@@ -371,3 +371,34 @@ run_suite(Suite *s)
 	curl_global_cleanup();
 	return failed ? 1 : 0;
 }
+
+/*
+ * Runs the items binary of BIN_DIR once as CGI, GET /items/1, with the
+ * environment env (NAME=value words) and nothing else: its answer to
+ * out, its stderr (the log) to log.  Returns what pclose returned.
+ */
+int
+run_cgi(const char *env, char *out, size_t outsz, char *log, size_t logsz)
+{
+	char	 cmd[4096], errf[] = "/tmp/fastpg-cgi-XXXXXX";
+	FILE	*p, *f;
+	size_t	 n;
+	int	 fd = mkstemp(errf);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "env -i PATH=/usr/bin:/bin "
+	    "GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET "
+	    "REQUEST_URI=/items/1 %s %s/items </dev/null 2>%s", env,
+	    getenv("BIN_DIR"), errf);
+	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+	n = fread(out, 1, outsz - 1, p);
+	out[n] = '\0';
+	fd = pclose(p);
+	ck_assert_ptr_nonnull(f = fopen(errf, "r"));
+	n = fread(log, 1, logsz - 1, f);
+	log[n] = '\0';
+	fclose(f);
+	unlink(errf);
+	return fd;
+}

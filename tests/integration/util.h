@@ -33,6 +33,8 @@ void		 assert_422(const struct resp *, const char *type,
 PGconn		*db(void);
 long		 db_long(const char *sql);
 int		 run_suite(Suite *);
+int		 run_cgi(const char *env, char *out, size_t outsz, char *log,
+		    size_t logsz);
 
 /* Users and tokens: every registered test user has this password. */
 #define PASSWORD	"test-password-1"

@@ -365,6 +365,51 @@ START_TEST(t_url_bad)
 }
 END_TEST
 
+/* DATABASE_READ_URL: URLs, space-separated, each checked. */
+START_TEST(t_read_urls)
+{
+	static const struct {
+		const char	*in, *out;
+	} good[] = {
+		{ "", "" },
+		{ "postgresql://r1/db", "postgresql://r1/db" },
+		{ "  postgresql+asyncpg://u:pw@r1/db \t postgres://r2:5433/db ",
+		  "postgresql://u:pw@r1/db postgres://r2:5433/db" },
+	};
+	static const char *const bad[] = {
+		"host=r1 dbname=db",	/* key=value: its spaces split it */
+		"postgresql://r1/db postgresql://u:secret@[",
+		"postgresql://r1/db nonsense",
+	};
+	struct fpg_conf	 c;
+	char		 err[512], many[64 * 18] = "";
+	size_t		 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		setenv("DATABASE_READ_URL", good[i].in, 1);
+		ck_assert_int_eq(load(&c, err, sizeof(err)), 0);
+		ck_assert_str_eq(c.read_conninfo, good[i].out);
+		fpg_conf_free(&c);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("DATABASE_READ_URL", bad[i], 1);
+		ck_assert_int_eq(load(&c, err, sizeof(err)), -1);
+		ck_assert_msg(strncmp(err, "DATABASE_READ_URL:", 18) == 0 &&
+		    strstr(err, "secret") == NULL, "%s: \"%s\"", bad[i], err);
+	}
+	/* 16 replicas at most. */
+	for (i = 0; i < 17; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+		    "postgresql://r%zu/db ", i);
+	setenv("DATABASE_READ_URL", many, 1);
+	ck_assert_int_eq(load(&c, err, sizeof(err)), -1);
+	many[strlen(many) - strlen("postgresql://r16/db ")] = '\0';
+	setenv("DATABASE_READ_URL", many, 1);
+	ck_assert_int_eq(load(&c, err, sizeof(err)), 0);
+	fpg_conf_free(&c);
+}
+END_TEST
+
 START_TEST(t_sizes)
 {
 	static const struct {
@@ -656,6 +701,7 @@ conf_suite(void)
 	tcase_add_test(tc, t_bad_values);
 	tcase_add_test(tc, t_url_normalise);
 	tcase_add_test(tc, t_url_bad);
+	tcase_add_test(tc, t_read_urls);
 	tcase_add_test(tc, t_sizes);
 	tcase_add_test(tc, t_durations);
 	tcase_add_test(tc, t_good_values);
