@@ -255,6 +255,16 @@ def final(b, out):
             targets.append(("binary", "stripped %s < 64 KB" % s["file"],
                             s["stripped_bytes"] < 65536,
                             "{:,} bytes".format(s["stripped_bytes"])))
+    # What PgBouncer in front costs, case by case (no target: a figure).
+    via = [(c, get("fastpg-pgbouncer", c), get("fastpg", c)) for c in CASES]
+    via = [(c, p, d) for c, p, d in via if p and d and d["rps"]]
+    if via:
+        print()
+        print("Through PgBouncer (transaction pooling, DB_PREPARE=false) against direct:")
+        for c, p, d in via:
+            print("  %-8s %.2fx (%.0f vs %.0f req/s); CPU us/req serving (with"
+                  " PgBouncer's) %s vs %s" % (c, p["rps"] / d["rps"], p["rps"],
+                                              d["rps"], fmt_cpu(p), fmt_cpu(d)))
     print()
     print("Targets:")
     for who, what, ok, fig in targets:

@@ -14,7 +14,8 @@
 #   DURATION [10] WARMUP [2]   seconds per case, and of the untimed run before
 #   CONNS [32] THREADS [2]     wrk -c / -t (pgbench -c / -j)
 #   ROWS [10000]               items in the table before each contender
-#   CONTENDERS                 subset of: fastpg fastpg-nokeep fastapi-1w
+#   CONTENDERS                 subset of: fastpg fastpg-nokeep fastpg-pgbouncer
+#                              minimal fastapi-1w
 #                              fastapi-2w fastapi-2w-stock pgbench nginx-const
 #   CASES [get list create mix]
 #   PROCS [2] POOL [4] NGINX_WORKERS [1] KEEPALIVE [-1]
@@ -41,7 +42,7 @@ CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 ROWS=${ROWS:-10000}
 CASES=${CASES-get list create mix}
-CONTENDERS=${CONTENDERS-fastpg fastpg-nokeep minimal fastapi-1w fastapi-2w pgbench nginx-const}
+CONTENDERS=${CONTENDERS-fastpg fastpg-nokeep fastpg-pgbouncer minimal fastapi-1w fastapi-2w pgbench nginx-const}
 PROCS=${PROCS:-2}
 POOL=${POOL:-4}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
@@ -140,11 +141,16 @@ wait_http() { # port path
 
 # The responders of items under spawn-fcgi + multiwatch (deploy/'s own
 # deploy/spawn-fcgi/fastpg-spawn), PROCS processes of POOL threads.
-responders() { # procs pool
+# $3: pgbouncer to reach PostgreSQL through PgBouncer (transaction
+# pooling, unnamed statements), as deploy/local.sh up --pgbouncer does.
+responders() { # procs pool [pgbouncer]
 	local env=(FASTPG_BIN="$SNAP/bin" FASTPG_RUN="$W/run" FASTPG_LOG="$W/log"
 	    FASTPG_ETC="$W/etc" FASTPG_PROCS="$1" POOL_SIZE="$2"
 	    DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$W/pgrun"
 	    JWT_SECRET="$BENCH_SECRET")
+	[ "${3:-}" = pgbouncer ] &&
+	    env+=(DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$W/pgbrun&port=6432"
+	    DB_PREPARE=false)
 	[ $root = 1 ] && env+=(FASTPG_USER=nobody FASTPG_GROUP=nogroup FASTPG_SOCKET_GROUP=nogroup)
 	env "${env[@]}" bash deploy/spawn-fcgi/fastpg-spawn stop items >/dev/null 2>&1 || true
 	env "${env[@]}" bash deploy/spawn-fcgi/fastpg-spawn start items 2>/dev/null ||
@@ -251,6 +257,7 @@ cases() {
 }
 
 fastpg_pids() { tree "$(cat "$W/run/items.pid")" "$(cat "$NGX/nginx.pid")"; }
+fastpg_pgb_pids() { fastpg_pids; cat "$W/pgbouncer/pgbouncer.pid"; }
 
 # The least a responder can do (bench/peers/minimal.c): libfcgi + libpq
 # by hand, PROCS x POOL threads in one process, one prepared statement,
@@ -274,17 +281,21 @@ contender_minimal() {
 	pkill -f "^$B/minimal " 2>/dev/null || true
 }
 
-contender_fastpg() { # name procs pool workers keepalive
-	local name=$1 procs=$2 pool=$3 workers=$4 ka=$5
+contender_fastpg() { # name procs pool workers keepalive [pgbouncer]
+	local name=$1 procs=$2 pool=$3 workers=$4 ka=$5 via=${6:-}
 	NGX=$B/ngx-$name
 	reseed
-	responders "$procs" "$pool"
+	if [ "$via" = pgbouncer ] && [ ! -S "$W/pgbrun/.s.PGSQL.6432" ]; then
+		bash deploy/local.sh pgbouncer-start "$W" >/dev/null 2>>"$B/local.log" ||
+		    die "PgBouncer did not start, see $W/log/pgbouncer.log"
+	fi
+	responders "$procs" "$pool" "$via"
 	fastpg_nginx "$NGX" "$((PORT + 1))" "$W/run/items.sock" "$workers" "$ka"
 	ka=$(sed -n 's/^[[:space:]]*keepalive \([0-9]*\);.*/\1/p' "$NGX/upstream.conf")
 	ka=${ka:-0}
 	cases "$name" "$((PORT + 1))" \
-	    "nginx ($workers worker$([ "$workers" = 1 ] || echo s)$([ "$ka" -gt 0 ] && echo ", keepalive $ka" || echo ", no keepalive")) + $procs x items (POOL_SIZE=$pool)" \
-	    fastpg_pids \
+	    "nginx ($workers worker$([ "$workers" = 1 ] || echo s)$([ "$ka" -gt 0 ] && echo ", keepalive $ka" || echo ", no keepalive")) + $procs x items (POOL_SIZE=$pool)${via:+ + PgBouncer $(pgbouncer --version | awk 'NR == 1 {print $2}') (transaction pooling, DB_PREPARE=false)}" \
+	    "fastpg_${via:+pgb_}pids" \
 	    "{\"procs\":$procs,\"pool_size\":$pool,\"nginx_workers\":$workers,\"keepalive\":$ka}"
 	# RSS of each responder process after its cases.
 	# (smaps_rollup: how much of it is the process's own, how much
@@ -521,6 +532,7 @@ for c in $CONTENDERS; do
 	case $c in
 	fastpg) contender_fastpg fastpg "$PROCS" "$POOL" "$NGINX_WORKERS" "$KEEPALIVE";;
 	fastpg-nokeep) contender_fastpg fastpg-nokeep "$PROCS" "$POOL" "$NGINX_WORKERS" 0;;
+	fastpg-pgbouncer) contender_fastpg fastpg-pgbouncer "$PROCS" "$POOL" "$NGINX_WORKERS" "$KEEPALIVE" pgbouncer;;
 	minimal) contender_minimal;;
 	fastapi-1w) contender_fastapi fastapi-1w 1 0;;
 	fastapi-2w) contender_fastapi fastapi-2w 2 1;;

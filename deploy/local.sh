@@ -5,11 +5,14 @@
 # per way of serving).
 #
 #   local.sh run                   make run: up in var/, wait for Ctrl-C
+#                                  (PGBOUNCER=1, REPLICA=1: --pgbouncer,
+#                                  --replica)
 #   local.sh stop                  make stop: down in var/
 #   local.sh up DIR [options]      start everything in DIR
 #   local.sh down DIR              stop what runs in DIR
 #   local.sh pg-stop|pg-start DIR  stop or start its PostgreSQL only
 #   local.sh replica-stop|replica-start DIR   the same for its replica
+#   local.sh pgbouncer-start DIR   PgBouncer before its PostgreSQL (bench)
 #
 # Options of up: --port P (8080), --bin DIR (build/bin), --procs N
 # (processes per resource, 2), --body-max SIZE (the web server's body
@@ -597,6 +600,9 @@ replica-stop|replica-start)
 		as_pg "$pgbin/pg_ctl" -D "$d/replica/data" -l "$d/log/replica.log" -w -t 60 \
 		    -o "-k $d/replrun -c listen_addresses='' -c max_connections=200" start >/dev/null
 	fi;;
+pgbouncer-start)
+	[ $# -eq 2 ] && [ -d "$2" ] || die "usage: local.sh $1 DIR"
+	pgbouncer_up "$(cd "$2" && pwd)";;
 up)	shift; [ $# -ge 1 ] || die "usage: local.sh up DIR [options]"; up "$@";;
 down)	[ $# -eq 2 ] || die "usage: local.sh down DIR"; down "$2";;
 run)
@@ -613,7 +619,11 @@ run)
 		FASTPG_ADMIN_PASSWORD=$(cat "$dir/admin_password")
 	fi
 	export FASTPG_ADMIN_PASSWORD
-	up "$dir" --port "${PORT:-8080}" --demo
+	# make run PGBOUNCER=1: through PgBouncer (transaction pooling);
+	# REPLICA=1: reads on a streaming replica.
+	up "$dir" --port "${PORT:-8080}" --demo \
+	    $([ "${PGBOUNCER:-0}" = 1 ] && echo --pgbouncer) \
+	    $([ "${REPLICA:-0}" = 1 ] && echo --replica)
 	if [ -s "$top/build/docs/index.html" ]; then
 		docs_msg="http://127.0.0.1:${PORT:-8080}/docs/  (OpenAPI: /openapi.json)"
 	else
