@@ -192,7 +192,7 @@ fastpg_nginx() {
 		    # Other include-lines (@DOCS@: the OpenAPI pages) are not
 		    # part of the benchmark.
 		    sed -e '/^[[:space:]]*@[A-Z_]*@[[:space:]]*$/d' |
-		    sed -e "s|@DIR@|$d|g" -e "s|@PORT@|$port|g" -e "s|@BODY_MAX@|1m|g" \
+		    sed -e "s|@DIR@|$d|g" -e "s|@ADDR@|127.0.0.1|g" -e "s|@PORT@|$port|g" -e "s|@BODY_MAX@|1m|g" \
 		    -e "s|@ERRORS@|$top/deploy/nginx/errors|g" -e "s|@WRITE_RATE@|1000000r/s|g"
 	} >"$d/nginx.conf"
 	grep -v '^[[:space:]]*#' "$d/nginx.conf" | grep -q '@[A-Z_]*@' && die "unfilled template names in $d/nginx.conf"

@@ -6,14 +6,15 @@ set -eu
 pkgs="gcc make pkg-config libc6-dev libfcgi-dev libpq-dev libjansson-dev
 libpcre2-dev libssl-dev check libcurl4-openssl-dev curl postgresql nginx spawn-fcgi
 multiwatch apache2 libapache2-mod-fcgid lighttpd wrk python3 procps systemd
-prometheus pgbouncer $*"
+prometheus pgbouncer openssl iproute2 $*"
 # apache2, libapache2-mod-fcgid, lighttpd: the tests serve through every
 # supported server (deploy/); wrk: the load tests (rollout, SIGKILL);
 # python3: the echo responder of the routing tests; procps: pgrep;
 # systemd: systemd-socket-activate, for the socket activation test (it
 # needs no running systemd); prometheus: promtool, which lints the
 # metrics the tests scrape (its server is not started); pgbouncer: the
-# tests' pass through PgBouncer (local.sh up --pgbouncer starts its own).
+# tests' pass through PgBouncer (local.sh up --pgbouncer starts its own);
+# openssl, iproute2: the hosts test (a throw-away CA, network namespaces).
 missing=
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

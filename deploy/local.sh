@@ -24,7 +24,10 @@
 # transaction pooling mode, DB_PREPARE=false: see pgbouncer_up),
 # --replica (a streaming replica of the database, made with
 # pg_basebackup -R, serves the read-only routes: DATABASE_READ_URL,
-# see replica_up),
+# see replica_up), --database URL (no PostgreSQL of its own: the
+# responders use URL, one host of several), --listen ADDR (nginx on
+# ADDR:P instead of 127.0.0.1:P), --front ADDR (nginx trusts
+# X-Forwarded-For from ADDR: a front before several hosts),
 # --server S, one of:
 #   nginx             nginx; responders under spawn-fcgi + multiwatch
 #   apache-proxy      Apache mod_proxy_fcgi; spawn-fcgi + multiwatch
@@ -32,6 +35,7 @@
 #   lighttpd          lighttpd mod_fastcgi; spawn-fcgi + multiwatch
 #   lighttpd-binpath  lighttpd mod_fastcgi spawns them (bin-path)
 #   cgi               lighttpd mod_cgi: one process per request
+#   none              PostgreSQL only (the database host of several)
 # The configurations come from deploy/<server>/ templates.  The
 # responders' own settings come from the environment: POOL_SIZE,
 # MAX_BODY_SIZE, STATEMENT_TIMEOUT, LOG_LEVEL...  JWT_SECRET: the
@@ -278,7 +282,7 @@ responders_up() {
 wait_http() {
 	local pid=$! port=$2 what=$3
 	for _ in $(seq 200); do
-		curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0
+		curl -s -o /dev/null "http://$listen_addr:$port/" && return 0
 		kill -0 "$pid" 2>/dev/null || die "$what exited at start, see $1"
 		sleep 0.1
 	done
@@ -304,6 +308,14 @@ nginx_up() {
 	local dir=$1 port=$2 bodymax=$3 bin=$4 docs=$5 name p
 	mkdir -p "$dir/tmp" "$dir/nginx"
 	nginx_docs "$docs" "$dir/nginx/docs.conf"
+	# Behind a front (--front ADDR): the client's address is the one
+	# the front puts in X-Forwarded-For, for the logs and the rate
+	# limit; from anyone else the header counts for nothing.
+	: >"$dir/nginx/real_ip.conf"
+	if [ -n "$front_addr" ]; then
+		printf '\tset_real_ip_from %s;\n\treal_ip_header X-Forwarded-For;\n' \
+		    "$front_addr" >"$dir/nginx/real_ip.conf"
+	fi
 	: >"$dir/nginx/resources.conf"
 	: >"$dir/nginx/upstreams.conf"
 	for name in $(resources "$bin"); do
@@ -321,9 +333,10 @@ nginx_up() {
 	{
 		[ $root = 1 ] && echo "user nobody nogroup;"
 		fill "$top/deploy/nginx/nginx.conf.in" "$dir/nginx/resources.conf" \
-		    DIR="$dir" PORT="$port" BODY_MAX="$bodymax" \
+		    DIR="$dir" ADDR="$listen_addr" PORT="$port" BODY_MAX="$bodymax" \
 		    ERRORS="$top/deploy/nginx/errors" WRITE_RATE="${FASTPG_WRITE_RATE:-1000r/s}" |
-		    splice - DOCS="$dir/nginx/docs.conf" UPSTREAMS="$dir/nginx/upstreams.conf"
+		    splice - DOCS="$dir/nginx/docs.conf" UPSTREAMS="$dir/nginx/upstreams.conf" \
+		    REAL_IP="$dir/nginx/real_ip.conf"
 	} >"$dir/nginx/nginx.conf"
 	nginx -t -q -p "$dir/nginx" -c "$dir/nginx/nginx.conf" 2>>"$dir/log/nginx-error.log" ||
 	    die "nginx configuration refused, see $dir/log/nginx-error.log"
@@ -464,8 +477,8 @@ SQL
 up() {
 	local dir=$1; shift
 	local port=8080 bin="$top/build/bin" procs=2 bodymax=1m server=nginx docs=
-	local pgb=0 replica=0
-	demo=0
+	local pgb=0 replica=0 database=
+	demo=0 listen_addr=127.0.0.1 front_addr=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--port) port=$2; shift 2;;
@@ -477,6 +490,9 @@ up() {
 		--demo) demo=1; shift;;
 		--pgbouncer) pgb=1; shift;;
 		--replica) replica=1; shift;;
+		--database) database=$2; shift 2;;
+		--listen) listen_addr=$2; shift 2;;
+		--front) front_addr=$2; shift 2;;
 		*) die "up: unknown option $1";;
 		esac
 	done
@@ -495,9 +511,19 @@ up() {
 			done
 		done
 	fi
+	[ "$listen_addr" = 127.0.0.1 ] || [ "$server" = nginx ] ||
+	    die "up: --listen is for nginx only"
 	echo "$server" >"$dir/server"
-	pg_up "$dir"
-	admin_user "$dir" "$bin"
+	# --database URL: a PostgreSQL elsewhere (a host of several, its
+	# database on another); --server none: the database only.
+	if [ -z "$database" ]; then
+		pg_up "$dir"
+		admin_user "$dir" "$bin"
+	fi
+	if [ "$server" = none ]; then
+		log "PostgreSQL on $dir/pgrun"
+		return 0
+	fi
 	# Tokens: signed with JWT_SECRET.  Requests without one run as the
 	# login role's default role, shop_anon (sql/005_users.sql), so they
 	# need no setting sent with their statements; JWT_ANON_ROLE set
@@ -506,7 +532,7 @@ up() {
 	# The responders' database (responders_up and the web servers
 	# that spawn them pass this on): PostgreSQL, or PgBouncer before
 	# it, with unnamed statements only.
-	export DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$dir/pgrun"
+	export DATABASE_URL="${database:-postgresql://fastpg_app@/fastpg?host=$dir/pgrun}"
 	if [ $pgb = 1 ]; then
 		pgbouncer_up "$dir"
 		export DATABASE_URL="postgresql://fastpg_app@/fastpg?host=$dir/pgbrun&port=6432"
@@ -540,7 +566,7 @@ up() {
 		lighttpd_up "$dir" "$port" "$bodymax" "$bin" cgi;;
 	*)	die "up: unknown server $server";;
 	esac
-	log "$server on http://127.0.0.1:$port$([ $pgb = 1 ] && echo ' (through PgBouncer)')$([ $replica = 1 ] && echo ' (reads on a replica)')"
+	log "$server on http://$listen_addr:$port$([ $pgb = 1 ] && echo ' (through PgBouncer)')$([ $replica = 1 ] && echo ' (reads on a replica)')"
 }
 
 # Stops the process of pid file $1, if any: SIGTERM, up to 10 s to end,

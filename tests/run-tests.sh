@@ -214,14 +214,34 @@ serve_pass() {
 	    $((passed - p0)) $((failed - f0)) $(($(date +%s) - start)))$'\n'
 }
 
+# Several hosts (network namespaces), a front with TLS, PostgreSQL with
+# TLS on a host of its own: once, with the nginx way of serving
+# (tests/integration/hosts.sh starts and stops it all).
+hosts_pass() {
+	local p0=$passed f0=$failed start=$(date +%s) out
+	echo
+	echo "=== hosts: a front, two hosts, a database host (network namespaces)"
+	out=$(mktemp)
+	bash "$top/tests/integration/hosts.sh" "$build" >"$out" 2>&1
+	grep -vE '^(migrate|local): ' "$out"
+	count "$out" "hosts: hosts.sh"
+	rm -f "$out"
+	summary+=$(printf '  %-17s %3d passed, %d failed  (%ds)' hosts \
+	    $((passed - p0)) $((failed - f0)) $(($(date +%s) - start)))$'\n'
+}
+
 if [ "$what" = integration ] || [ "$what" = all ]; then
 	# SERVERS picks some; all of them by default.
-	servers=${SERVERS:-nginx apache-proxy apache-fcgid lighttpd lighttpd-binpath cgi nginx-pgbouncer nginx-replica}
+	servers=${SERVERS:-nginx apache-proxy apache-fcgid lighttpd lighttpd-binpath cgi nginx-pgbouncer nginx-replica hosts}
 	current= summary=
 	trap '[ -z "$current" ] || { bash "$top/deploy/local.sh" down "$current";
 	    [ -n "${KEEP:-}" ] || rm -rf "$current"; }' EXIT
 	for s in $servers; do
-		serve_pass "$s"
+		if [ "$s" = hosts ]; then
+			hosts_pass
+		else
+			serve_pass "$s"
+		fi
 	done
 	echo
 	echo "== by way of serving:"
