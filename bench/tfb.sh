@@ -126,7 +126,7 @@ case " $CONTENDERS " in *" fastapi "*)
 	    "$PY" "$top/bench/peers/uvicorn_nodelay.py" tfb_fastapi:app \
 	    --host 127.0.0.1 --port "$((PORT + 2))" --workers "$FASTAPI_WORKERS" \
 	    --log-level warning --no-access-log </dev/null >>"$B/fastapi.log" 2>&1) &
-	UVI=$!
+	UVI=$!; disown "$UVI"
 	tfb_pids+=("$UVI")
 	wait_http "$((PORT + 2))" /json || die "FastAPI did not answer, see $B/fastapi.log";;
 esac
@@ -135,7 +135,7 @@ case " $CONTENDERS " in *" minimal "*)
 	    -lfcgi -lpq -lpthread || die "bench/peers/minimal.c did not build"
 	"$B/minimal" "$W/run/minimal.sock" "postgresql://fastpg_bench@/fastpg?host=$W/pgrun" \
 	    $((PROCS * POOL)) world </dev/null >"$B/minimal.log" 2>&1 &
-	MINI=$!
+	MINI=$!; disown "$MINI"	# (libfcgi: TERM ignored, KILLed)
 	tfb_pids+=("$MINI")
 	for _ in $(seq 50); do [ -S "$W/run/minimal.sock" ] && break; sleep 0.1; done
 	# run.sh's nginx for the minimal peer: deploy/'s templates under
