@@ -243,6 +243,12 @@ uninstall:
 bench-validate: all
 	@bash bench/validate/run.sh
 
+# The TechEmpower test types: fastpg (apps/tfb) against TechEmpower's
+# FastAPI implementation and, for /db, bench/peers/minimal.c.
+.PHONY: bench-tfb
+bench-tfb: all
+	@bash bench/tfb.sh
+
 # --- fuzzing ---
 # The libFuzzer harnesses tests/fuzz/fuzz_*.c, built with clang and the
 # library's own flags (warnings, defines, includes) under ASan and UBSan

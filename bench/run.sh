@@ -474,6 +474,9 @@ sizes() {
 
 # ---------------------------------------------------------------- main
 
+# Sourced (bench/tfb.sh): the helpers above only.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
+
 deps
 for p in $(seq "$PORT" $((PORT + 5))); do port_free "$p" || die "port $p is in use (set PORT)"; done
 # FASTPG_BUILD: the build folder under test (another checkout's, to

@@ -419,8 +419,6 @@ int	 fpg_args_coerce(struct fpg_req *, const struct fpg_schema *,
 
 /* resp.c */
 enum fpg_err fpg_send_validation(struct fpg_req *, json_t *errors);
-enum fpg_err fpg_send_typed(struct fpg_req *, int status, const char *ctype,
-	    const char *body, size_t len);
 
 /* metrics.c: counters shared by the processes of a resource. */
 enum fpg_metric {

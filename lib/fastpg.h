@@ -50,6 +50,7 @@ const char	*fpg_strerror(enum fpg_err);
 #define FPG_ERRORS_MAX		64	/* entries in one 422 detail list */
 #define FPG_ERRORS_BYTES	65536	/* bytes of one 422 answer, at most */
 #define FPG_TOKEN_MAX		8192	/* bytes of a bearer token */
+#define FPG_CTYPE_MAX		128	/* bytes of a Content-Type sent */
 
 struct fpg_req;
 
@@ -175,6 +176,8 @@ enum fpg_err	 fpg_set_header(struct fpg_req *, const char *name,
 		    const char *value);
 enum fpg_err	 fpg_send(struct fpg_req *, int status, const char *json,
 		    size_t len);
+enum fpg_err	 fpg_send_typed(struct fpg_req *, int status,
+		    const char *ctype, const char *body, size_t len);
 enum fpg_err	 fpg_send_json(struct fpg_req *, int status, json_t *);
 enum fpg_err	 fpg_send_error(struct fpg_req *, int status,
 		    const char *detail);

@@ -183,16 +183,30 @@ fpg_send(struct fpg_req *r, int status, const char *json, size_t len)
 	return fpg_send_typed(r, status, ctype_json, json, len);
 }
 
-/* fpg_send with another Content-Type (a short constant of the
- * library's, such as Prometheus's text format). */
+/*
+ * fpg_send with another Content-Type: "text/html; charset=utf-8",
+ * "text/plain", Prometheus's text format.  ctype is checked as a
+ * header value is (printable, no CR/LF: no header splitting) and
+ * bounded by FPG_CTYPE_MAX, since head() writes it into its fixed
+ * buffer; a refused one is FPG_EINVAL and nothing is sent.  The body
+ * is sent as it is: the caller vouches that it is of that type (and,
+ * for HTML, escaped).
+ */
 enum fpg_err
 fpg_send_typed(struct fpg_req *r, int status, const char *ctype,
     const char *body, size_t len)
 {
 	enum fpg_err	 e;
+	const char	*p;
 
 	if (r->answered)
 		return FPG_EANSWERED;
+	if (ctype == NULL || *ctype == '\0')
+		return FPG_EINVAL;
+	for (p = ctype; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f ||
+		    p - ctype >= FPG_CTYPE_MAX)
+			return FPG_EINVAL;
 	if (r->hdrs.oom) {
 		head(r, 500, ctype_json);
 		body = "{\"detail\":\"Internal Server Error\"}";

@@ -31,6 +31,35 @@ h_echo(struct fpg_req *r)
 	fpg_send(r, 200, b ? b : "{}", b ? len : 2);
 }
 
+/* fpg_send_typed: a type that would split the head, or one too long
+ * for it, is refused and nothing is sent; then a good one goes. */
+static void
+h_typed(struct fpg_req *r)
+{
+	char	 longtype[FPG_CTYPE_MAX + 2];
+
+	memset(longtype, 'x', sizeof(longtype) - 1);
+	longtype[sizeof(longtype) - 1] = '\0';
+	ran++;
+	ck_assert_int_eq(fpg_send_typed(r, 200, "text/plain\r\nX-Evil: 1",
+	    "no", 2), FPG_EINVAL);
+	ck_assert_int_eq(fpg_send_typed(r, 200, longtype, "no", 2),
+	    FPG_EINVAL);
+	ck_assert_int_eq(fpg_send_typed(r, 200, "", "no", 2), FPG_EINVAL);
+	ck_assert(!fpg_answered(r));
+	longtype[FPG_CTYPE_MAX] = '\0';	/* exactly the limit: sent */
+	ck_assert_int_eq(fpg_send_typed(r, 200, longtype, "no", 2), FPG_OK);
+	ck_assert_int_eq(fpg_send_typed(r, 200, "text/plain", "no", 2),
+	    FPG_EANSWERED);
+}
+
+static void
+h_plain(struct fpg_req *r)
+{
+	ran++;
+	fpg_send_typed(r, 200, "text/html; charset=utf-8", "<p>hi</p>", 9);
+}
+
 static enum fpg_err
 s_lib(struct fpg_req *r)
 {
@@ -73,6 +102,8 @@ static const struct fpg_route routes[] = {
 	{ .method = "GET", .path = "/things/{id}", .handler = h_echo },
 	{ .method = "PATCH", .path = "/things/{id}", .handler = h_echo,
 	  .body_schema = "{\"type\":\"object\"}" },
+	{ .method = "GET", .path = "/typed", .handler = h_typed },
+	{ .method = "GET", .path = "/html", .handler = h_plain },
 	{ .method = "GET", .path = "/broken", .handler = h_echo,
 	  .before = broken_steps },
 	{ .method = "POST", .path = "/strict", .handler = h_echo,
@@ -348,6 +379,27 @@ START_TEST(t_server_timing)
 }
 END_TEST
 
+/* fpg_send_typed: the type given, the body as it is. */
+START_TEST(t_send_typed)
+{
+	const char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/html",
+	    "HTTP_X_TOKEN=a", NULL }, *env2[] = { "REQUEST_METHOD=GET",
+	    "REQUEST_URI=/typed", "HTTP_X_TOKEN=a", NULL };
+	char *out;
+
+	ck_assert_int_eq(serve(env, NULL, &out), 200);
+	ck_assert_ptr_nonnull(strstr(out,
+	    "\r\nContent-Type: text/html; charset=utf-8\r\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\r\n\r\n<p>hi</p>"));
+	free(out);
+	ck_assert_int_eq(serve(env2, NULL, &out), 200);
+	ck_assert_int_eq(ran, 1);
+	ck_assert_ptr_null(strstr(out, "X-Evil"));
+	ck_assert_ptr_nonnull(strstr(out, "\r\nContent-Type: xxxx"));
+	free(out);
+}
+END_TEST
+
 static Suite *
 handle_suite(void)
 {
@@ -363,6 +415,7 @@ handle_suite(void)
 	tcase_add_test(tc, t_cgi_length);
 	tcase_add_test(tc, t_bounded_422);
 	tcase_add_test(tc, t_server_timing);
+	tcase_add_test(tc, t_send_typed);
 	suite_add_tcase(s, tc);
 	return s;
 }
