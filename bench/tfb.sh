@@ -112,7 +112,7 @@ POOL_SIZE=$POOL bash deploy/local.sh up "$W" --port "$PORT" --bin "$SNAP/bin" \
     { cat "$B/local.log" >&2; die "local.sh up failed"; }
 wait_http "$PORT" /tfb/json || die "fastpg did not answer, see $W/log"
 # The peers log in as fastpg_bench, with what apps/tfb's requests may
-# do (fastpg_api's grants in sql/007_tfb.sql).
+# do (fastpg_api's grants in sql/008_tfb.sql).
 psql "postgresql://fastpg@/fastpg?host=$W/pgrun" -Xq -c "DO \$\$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'fastpg_bench') THEN
         CREATE ROLE fastpg_bench LOGIN; END IF; END \$\$; GRANT fastpg_api TO fastpg_bench" ||

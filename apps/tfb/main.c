@@ -2,7 +2,7 @@
  * tfb -- the TechEmpower Framework Benchmarks' six test types, to their
  * specification: /tfb/json, /tfb/db, /tfb/queries?queries=N,
  * /tfb/fortunes, /tfb/updates?queries=N and /tfb/plaintext, over the
- * tables of sql/007_tfb.sql.  N is clamped to 1..500 (missing or not
+ * tables of sql/008_tfb.sql.  N is clamped to 1..500 (missing or not
  * an integer: 1); ids are uniform in 1..10000 (distinct and sorted for
  * updates, which are written back in one statement, in id order);
  * each row is read by its own query; the fortunes are sorted here (the

@@ -7,7 +7,7 @@
  * the minimum.  Not a pattern to copy: it trusts its input.
  * With "world" after THREADS it is the TechEmpower single query
  * instead (bench/tfb.sh): whatever the path, one random row of world
- * (sql/007_tfb.sql) as {"id":N,"randomNumber":N}.
+ * (sql/008_tfb.sql) as {"id":N,"randomNumber":N}.
  *
  *   minimal SOCKET_PATH CONNINFO THREADS [world]
  */
