@@ -18,6 +18,14 @@ CASES = {
     "list": "GET /items?limit=20&min_price&max_price",
     "create": "POST /items",
     "mix": "mix 60/20/15/5",
+    # bench/wrk/large.lua, on LARGE_ROWS items
+    "large-get": "GET /items/{id}",
+    "large-id": "GET /items?limit=20",
+    "large-price": "GET /items?limit=20&sort=price",
+    "large-name": "GET /items?limit=20&sort=-name",
+    "large-range": "GET /items?limit=20&min_price=LO&max_price=LO+1",
+    "large-search": "GET /items?limit=20&q=<material> <object> (by rank)",
+    "large-attr": "GET /items?limit=20&attr.color=C&attr.shape=S",
 }
 
 
@@ -241,6 +249,27 @@ def final(b, out):
             x = c["rps"] / best["rps"]
             targets.append((fp, "POST >= 8x FastAPI best (%s)" % best["contender"],
                             x >= 8, "%.1fx (%.0f vs %.0f req/s)" % (x, c["rps"], best["rps"])))
+    lg = get("fastpg", "large-get")
+    g = get("fastpg", "get")
+    if lg and g:
+        targets.append(("large", "GET by id flat: >= 0.8x the 10,000-row rate",
+                        lg["rps"] >= 0.8 * g["rps"], "%.2fx (%.0f vs %.0f req/s)" % (
+                            lg["rps"] / g["rps"], lg["rps"], g["rps"])))
+    r = get("fastpg", "large-search")
+    if r:
+        targets.append(("large", "search by rank >= 1,000 req/s, p99 < 50 ms",
+                        r["rps"] >= 1000 and r["p99_ms"] < 50,
+                        "%.0f req/s, p99 %.1f ms" % (r["rps"], r["p99_ms"])))
+    r = get("fastpg", "large-attr")
+    if r:
+        targets.append(("large", "two attr. filters p99 < 20 ms", r["p99_ms"] < 20,
+                        "%.0f req/s, p99 %.1f ms" % (r["rps"], r["p99_ms"])))
+    for c in ("large-get", "large-id", "large-price", "large-name", "large-range",
+              "large-search", "large-attr"):
+        r = get("fastpg", c)
+        if r:
+            targets.append(("large", "%s: 0 errors" % c, r["errors"] == 0,
+                            "%d errors" % r["errors"]))
     if cg:
         targets.append(("responder", "<= 25,000 instructions per GET by id",
                         cg["ir_per_request"] <= 25000, "{:,}".format(cg["ir_per_request"])))

@@ -29,6 +29,8 @@
 #                              token (HS256, sub only; the responder gets its
 #                              JWT_SECRET), so its cost is the cached path's;
 #                              results go to callgrind-token.json/-top.txt
+#   LARGE_ROWS [1000000]       items for the large-table cases (0: none)
+#   LARGE_CASES [get id price name range search attr]   bench/wrk/large.lua
 #   PORT [18400]               ports PORT .. PORT+9 on 127.0.0.1
 set -euo pipefail
 
@@ -51,6 +53,8 @@ CONST_WORKERS=${CONST_WORKERS:-2}
 CALLGRIND_REQS=${CALLGRIND_REQS:-2000}
 CALLGRIND_WARM=${CALLGRIND_WARM:-200}
 CALLGRIND_TOKEN=${CALLGRIND_TOKEN:-0}
+LARGE_ROWS=${LARGE_ROWS:-1000000}
+LARGE_CASES=${LARGE_CASES-get id price name range search attr}
 PORT=${PORT:-18400}
 export DURATION WARMUP CONNS THREADS ROWS
 
@@ -113,6 +117,53 @@ FROM generate_series(1, $ROWS) g;
 VACUUM ANALYZE items;
 CHECKPOINT;
 SQL
+}
+
+# LARGE_ROWS items for the large-table cases (bench/wrk/large.lua):
+# "<adjective> <material> <object>" names, so a material and an object
+# together match 1% of the rows and a single word 10%; descriptions on
+# two items of three; three attributes.
+reseed_large() {
+	psql "postgresql://fastpg@/fastpg?host=$W/pgrun" -Xq -v ON_ERROR_STOP=1 <<SQL >/dev/null
+SET client_min_messages = warning;
+TRUNCATE items RESTART IDENTITY CASCADE;
+INSERT INTO items (sku, name, description, price, stock, attributes)
+SELECT 'BIG-' || g,
+    initcap((ARRAY['blue','large','small','rustic','modern','classic','handmade','glazed','matte','tall'])[1 + g % 10]
+    || ' ' || (ARRAY['stoneware','porcelain','glass','steel','oak','linen','wool','cotton','copper','ceramic'])[1 + (g / 10) % 10]
+    || ' ' || (ARRAY['mug','bowl','plate','vase','lamp','chair','table','towel','blanket','pan'])[1 + (g / 100) % 10]),
+    CASE WHEN g % 3 = 0 THEN NULL ELSE 'Item ' || g || ' for the kitchen and the home, made to last' END,
+    ((g::bigint * 7919) % 100000) / 100.0, g % 97,
+    jsonb_build_object('color', (ARRAY['red','green','blue','black','white'])[1 + g % 5],
+        'size', g % 7, 'shape', (ARRAY['round','square','oval'])[1 + g % 3])
+FROM generate_series(1, $LARGE_ROWS) g;
+VACUUM ANALYZE items;
+CHECKPOINT;
+SQL
+}
+
+# The large-table cases against fastpg (deploy/'s defaults): how GETs,
+# keyset lists, search by rank and attribute filters cost as the table
+# grows.  Rows "large-<case>".
+large() {
+	local c j s0 p0 s1 p1 rss
+	NGX=$B/ngx-large
+	say "large table: loading $LARGE_ROWS items"
+	reseed_large
+	responders "$PROCS" "$POOL"
+	fastpg_nginx "$NGX" "$((PORT + 6))" "$W/run/items.sock" "$NGINX_WORKERS" "$KEEPALIVE"
+	for c in $LARGE_CASES; do
+		BENCH_LARGE_CASE=$c BENCH_ROWS=$LARGE_ROWS wrk_run "$((PORT + 6))" large "$WARMUP" >/dev/null
+		s0=$(ticks $(fastpg_pids)) p0=$(ticks $(pg_pids))
+		j=$(BENCH_LARGE_CASE=$c BENCH_ROWS=$LARGE_ROWS wrk_run "$((PORT + 6))" large "$DURATION")
+		s1=$(ticks $(fastpg_pids)) p1=$(ticks $(pg_pids))
+		rss=$(rss_kb $(fastpg_pids))
+		printf '{"contender":"fastpg","case":"large-%s","desc":"%s items","rss_kb":%d,"conf":{},"cpu_ms":{"serve":%d,"pg":%d},"wrk":%s}\n' \
+		    "$c" "$LARGE_ROWS" "$rss" $(((s1 - s0) * 1000 / HZ)) \
+		    $(((p1 - p0) * 1000 / HZ)) "$j" >>"$B/rows.jsonl"
+		$PY bench/report.py row "$B/rows.jsonl" >&2
+	done
+	nginx_stop "$NGX"
 }
 
 # A process and all its descendants.
@@ -213,7 +264,7 @@ nginx_stop() { # folder
 
 # One wrk run of case $2 against port $1: prints wrk's BENCH JSON line.
 wrk_run() { # port case seconds
-	BENCH_WRK_DIR=$top/bench/wrk BENCH_ROWS=$ROWS BENCH_TAG="$(date +%s%N)" \
+	BENCH_WRK_DIR=$top/bench/wrk BENCH_ROWS=${BENCH_ROWS:-$ROWS} BENCH_TAG="$(date +%s%N)" \
 	    BENCH_TOKEN="$BENCH_TOKEN" \
 	    wrk -t"$THREADS" -c"$CONNS" -d"$3"s --timeout 5s \
 	    -s "$top/bench/wrk/$2.lua" "http://127.0.0.1:$1" >"$B/wrk.out" 2>&1 ||
@@ -478,7 +529,7 @@ sizes() {
 [ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 
 deps
-for p in $(seq "$PORT" $((PORT + 5))); do port_free "$p" || die "port $p is in use (set PORT)"; done
+for p in $(seq "$PORT" $((PORT + 6))); do port_free "$p" || die "port $p is in use (set PORT)"; done
 # FASTPG_BUILD: the build folder under test (another checkout's, to
 # compare two versions of the library on the same machine).
 FASTPG_BUILD=${FASTPG_BUILD:-build}
@@ -545,6 +596,7 @@ for c in $CONTENDERS; do
 	*) die "unknown contender $c";;
 	esac
 done
+[ "$LARGE_ROWS" -gt 0 ] && [ -n "$LARGE_CASES" ] && large
 # The callgrind run has the machine to itself.
 responders_stop
 if [ "${CALLGRIND:-1}" = 1 ]; then
