@@ -248,6 +248,49 @@ enum fpg_err fpg_db_commit(struct fpg_db *);
 enum fpg_err fpg_db_rollback(struct fpg_db *);
 void	 fpg_db_end(struct fpg_db *);
 
+/* --- list.c: declared lists, the SQL of each shape ------------------ */
+
+#define FPG_LIST_PARAMS_MAX	(FPG_LIST_FILTERS_MAX + 3)	/* $n */
+#define FPG_LIST_SQL_MAX	16384	/* bytes of one shape's SQL */
+#define FPG_LIST_LIMIT_DEFAULT	20	/* rows without ?limit= */
+#define FPG_LIST_LIMIT_MAX	1000	/* the schema's bound comes first */
+#define FPG_LIST_IN_MAX		100	/* elements of an FPG_IN value */
+#define FPG_CURSOR_MAX		1024	/* bytes of a cursor */
+#define FPG_SORT_ID		(-1)	/* shape.sort: the id */
+#define FPG_SORT_RANK		(-2)	/* shape.sort: the search's rank */
+
+/*
+ * A shape: what decides a list's SQL, and nothing else (no value).
+ * Compared bytewise as the statement cache's key: zeroed before it is
+ * filled, so padding compares equal.
+ */
+struct fpg_shape {
+	const struct fpg_list	*list;
+	uint32_t		 present;	/* filters given, by index */
+	uint32_t		 truth;		/* FPG_BOOL ones that are true */
+	int16_t			 sort;		/* sorts[i], or FPG_SORT_* */
+	uint8_t			 desc;
+	uint8_t			 cursor;	/* ?after= given */
+};
+
+/* One request's list statement (fpg_list_build). */
+struct fpg_listq {
+	struct fpg_shape	 shape;
+	int			 limit;
+	const char		*vals[FPG_LIST_PARAMS_MAX];	/* $1 .. */
+	int			 nvals;
+	struct fpg_buf		 sql;
+	const char		*err_loc, *err_msg;	/* a 422's */
+};
+
+int	 fpg_list_check(const struct fpg_list *, char *err, size_t errsz);
+int	 fpg_list_build(const struct fpg_list *, json_t *args,
+	    struct fpg_arena *, struct fpg_listq *);
+int	 fpg_cursor_decode(struct fpg_arena *, const char *cursor,
+	    const char **key, const char **id);
+const char *fpg_cursor_encode(struct fpg_arena *, const char *key,
+	    const char *id);
+
 /* --- jwt.c: JSON Web Tokens, verified and signed (libcrypto) -------- */
 
 struct fpg_jwt;
