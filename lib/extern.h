@@ -186,6 +186,32 @@ struct fpg_dberr {
 };
 
 #define FPG_DB_LOCAL_MAX	6	/* settings a request may carry */
+#define FPG_DB_SHAPES_MAX	64	/* statements built at run time,
+					   prepared per connection */
+#define FPG_SHAPE_KEY_MAX	32	/* bytes of a shape's key */
+
+/* shape.c: a connection's statements built at run time (lists). */
+struct fpg_shape_slot {
+	unsigned char	 key[FPG_SHAPE_KEY_MAX];
+	size_t		 keylen;
+	uint64_t	 used;		/* clock of the last use */
+	unsigned	 seq;		/* its name: fastpg:shape:<seq> */
+	int		 live;		/* prepared on the connection */
+};
+
+struct fpg_shapes {
+	struct fpg_shape_slot	 slot[FPG_DB_SHAPES_MAX];
+	uint64_t		 clock;
+	unsigned		 seq;
+};
+
+int	 fpg_shapes_slot(struct fpg_shapes *, const void *key, size_t len,
+	    int *hit);
+void	 fpg_shapes_fill(struct fpg_shapes *, int, const void *key,
+	    size_t len);
+void	 fpg_shapes_name(const struct fpg_shapes *, int, char *, size_t);
+void	 fpg_shapes_clear(struct fpg_shapes *);
+int	 fpg_shapes_count(const struct fpg_shapes *);
 
 /* One database connection, owned by one worker thread. */
 struct fpg_db {
@@ -223,6 +249,7 @@ struct fpg_db {
 	int			 local_failed;	/* a setting failed (a role the
 						   login role may not become) */
 	struct fpg_dberr	 err;
+	struct fpg_shapes	 shapes;	/* emptied with the connection */
 };
 
 void	 fpg_db_init(struct fpg_db *, const struct fpg_dbconf *,
@@ -233,6 +260,8 @@ void	 fpg_db_close(struct fpg_db *);
 void	 fpg_db_start(struct fpg_db *, int idempotent);
 PGresult *fpg_db_run(struct fpg_db *, const char *name, const char *sql,
 	    int n, const char *const *vals);
+PGresult *fpg_db_run_shape(struct fpg_db *, const void *key, size_t keylen,
+	    const char *sql, int n, const char *const *vals);
 int	 fpg_db_ensure(struct fpg_db *);
 PGresult *fpg_db_exec_bounded(const struct fpg_db *, const char *name,
 	    const char *sql, int n, const char *const *vals, int prep,
@@ -462,6 +491,12 @@ int	 fpg_args_coerce(struct fpg_req *, const struct fpg_schema *,
 
 /* resp.c */
 enum fpg_err fpg_send_validation(struct fpg_req *, json_t *errors);
+/* sqlstate.c: a 422 with one value_error at where ("query.sort"). */
+enum fpg_err fpg_send_value_error(struct fpg_req *, const char *where,
+	    const char *msg);
+/* query.c: a statement built at run time (list.c), keyed by shape. */
+PGresult *fpg_exec_shape(struct fpg_req *, const void *key, size_t keylen,
+	    const char *sql, int nparams, const char *const *values);
 enum fpg_err fpg_send_typed(struct fpg_req *, int status, const char *ctype,
 	    const char *body, size_t len);
 
