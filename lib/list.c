@@ -41,8 +41,8 @@ bind(struct fpg_listq *q, const char *v)
 }
 
 /*
- * A scalar query value as the text PostgreSQL reads: a string as is
- * (no NUL inside), an integer in decimal, a real with 15 digits (9.99
+ * A scalar query value as the text PostgreSQL reads, in the arena: a
+ * string as is (no NUL inside), an integer in decimal, a real with 15 digits (9.99
  * stays 9.99, as the query text of fpg_query_text(3) has it), a
  * boolean as true/false.  NULL for anything else.
  */
@@ -55,7 +55,9 @@ scalar_text(struct fpg_arena *a, json_t *v)
 	case JSON_STRING:
 		if (strlen(json_string_value(v)) != json_string_length(v))
 			return NULL;
-		return json_string_value(v);
+		/* copied: the values outlive the JSON they came from */
+		return fpg_arena_strndup(a, json_string_value(v),
+		    json_string_length(v));
 	case JSON_INTEGER:
 		snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(v));
