@@ -7,8 +7,9 @@
 #   apps/NAME/NAME_create.json   the request body of POST
 #   apps/NAME/NAME_patch.json    the request body of PATCH (merge patch)
 #   apps/NAME/NAME_id.json       the path parameter {id}
-#   apps/NAME/NAME_list.json     the query of GET /NAME: limit, after
-#   sql/NNN_NAME.sql             the table, NAME_json(), NAME_page() and
+#   apps/NAME/NAME_list.json     the query of GET /NAME: limit, after,
+#                                sort, name (the list is declared in main.c)
+#   sql/NNN_NAME.sql             the table, NAME_json() and
 #                                the grants to fastpg_app (next number)
 #
 # The files are deploy/new-resource/*.in with @NAME@, @NUM@ (the
@@ -112,12 +113,12 @@ for d in "$top"/apps/*/; do
 done
 
 # The names the migration creates must be new: the table (and its type),
-# its sequence and primary key index, the two functions.
+# its sequence and primary key index, its function.
 existing=$(cat "$top"/sql/[0-9]*.sql 2>/dev/null |
     sed -n -e 's/^.*\(TABLE\|FUNCTION\|INDEX\|VIEW\|SEQUENCE\|TYPE\)\( IF NOT EXISTS\)\{0,1\}[[:space:]]\{1,\}"\{0,1\}\([a-z_][a-z0-9_]*\).*$/\3/ip' |
     tr '[:upper:]' '[:lower:]' | sort -u)
 for o in $existing; do
-	for mine in "$name" "${name}_json" "${name}_page" "${name}_pkey" "${name}_id_seq"; do
+	for mine in "$name" "${name}_json" "${name}_pkey" "${name}_id_seq"; do
 		[ "$o" = "$mine" ] && die "'$name' clashes with $o in sql/: pick another name"
 	done
 	for theirs in "${o}_pkey" "${o}_id_seq"; do

@@ -46,6 +46,7 @@ fpg_db_close(struct fpg_db *db)
 	}
 	db->conn = NULL;
 	db->connecting = db->counted = 0;
+	fpg_shapes_clear(&db->shapes);	/* prepared on that connection */
 }
 
 static void

@@ -186,6 +186,32 @@ struct fpg_dberr {
 };
 
 #define FPG_DB_LOCAL_MAX	6	/* settings a request may carry */
+#define FPG_DB_SHAPES_MAX	64	/* statements built at run time,
+					   prepared per connection */
+#define FPG_SHAPE_KEY_MAX	32	/* bytes of a shape's key */
+
+/* shape.c: a connection's statements built at run time (lists). */
+struct fpg_shape_slot {
+	unsigned char	 key[FPG_SHAPE_KEY_MAX];
+	size_t		 keylen;
+	uint64_t	 used;		/* clock of the last use */
+	unsigned	 seq;		/* its name: fastpg:shape:<seq> */
+	int		 live;		/* prepared on the connection */
+};
+
+struct fpg_shapes {
+	struct fpg_shape_slot	 slot[FPG_DB_SHAPES_MAX];
+	uint64_t		 clock;
+	unsigned		 seq;
+};
+
+int	 fpg_shapes_slot(struct fpg_shapes *, const void *key, size_t len,
+	    int *hit);
+void	 fpg_shapes_fill(struct fpg_shapes *, int, const void *key,
+	    size_t len);
+void	 fpg_shapes_name(const struct fpg_shapes *, int, char *, size_t);
+void	 fpg_shapes_clear(struct fpg_shapes *);
+int	 fpg_shapes_count(const struct fpg_shapes *);
 
 /* One database connection, owned by one worker thread. */
 struct fpg_db {
@@ -223,6 +249,7 @@ struct fpg_db {
 	int			 local_failed;	/* a setting failed (a role the
 						   login role may not become) */
 	struct fpg_dberr	 err;
+	struct fpg_shapes	 shapes;	/* emptied with the connection */
 };
 
 void	 fpg_db_init(struct fpg_db *, const struct fpg_dbconf *,
@@ -233,6 +260,8 @@ void	 fpg_db_close(struct fpg_db *);
 void	 fpg_db_start(struct fpg_db *, int idempotent);
 PGresult *fpg_db_run(struct fpg_db *, const char *name, const char *sql,
 	    int n, const char *const *vals);
+PGresult *fpg_db_run_shape(struct fpg_db *, const void *key, size_t keylen,
+	    const char *sql, int n, const char *const *vals);
 int	 fpg_db_ensure(struct fpg_db *);
 PGresult *fpg_db_exec_bounded(const struct fpg_db *, const char *name,
 	    const char *sql, int n, const char *const *vals, int prep,
@@ -247,6 +276,49 @@ enum fpg_err fpg_db_begin(struct fpg_db *);
 enum fpg_err fpg_db_commit(struct fpg_db *);
 enum fpg_err fpg_db_rollback(struct fpg_db *);
 void	 fpg_db_end(struct fpg_db *);
+
+/* --- list.c: declared lists, the SQL of each shape ------------------ */
+
+#define FPG_LIST_PARAMS_MAX	(FPG_LIST_FILTERS_MAX + 3)	/* $n */
+#define FPG_LIST_SQL_MAX	16384	/* bytes of one shape's SQL */
+#define FPG_LIST_LIMIT_DEFAULT	20	/* rows without ?limit= */
+#define FPG_LIST_LIMIT_MAX	1000	/* the schema's bound comes first */
+#define FPG_LIST_IN_MAX		100	/* elements of an FPG_IN value */
+#define FPG_CURSOR_MAX		1024	/* bytes of a cursor */
+#define FPG_SORT_ID		(-1)	/* shape.sort: the id */
+#define FPG_SORT_RANK		(-2)	/* shape.sort: the search's rank */
+
+/*
+ * A shape: what decides a list's SQL, and nothing else (no value).
+ * Compared bytewise as the statement cache's key: zeroed before it is
+ * filled, so padding compares equal.
+ */
+struct fpg_shape {
+	const struct fpg_list	*list;
+	uint32_t		 present;	/* filters given, by index */
+	uint32_t		 truth;		/* FPG_BOOL ones that are true */
+	int16_t			 sort;		/* sorts[i], or FPG_SORT_* */
+	uint8_t			 desc;
+	uint8_t			 cursor;	/* ?after= given */
+};
+
+/* One request's list statement (fpg_list_build). */
+struct fpg_listq {
+	struct fpg_shape	 shape;
+	int			 limit;
+	const char		*vals[FPG_LIST_PARAMS_MAX];	/* $1 .. */
+	int			 nvals;
+	struct fpg_buf		 sql;
+	const char		*err_loc, *err_msg;	/* a 422's */
+};
+
+int	 fpg_list_check(const struct fpg_list *, char *err, size_t errsz);
+int	 fpg_list_build(const struct fpg_list *, json_t *args,
+	    struct fpg_arena *, struct fpg_listq *);
+int	 fpg_cursor_decode(struct fpg_arena *, const char *cursor,
+	    const char **key, const char **id);
+const char *fpg_cursor_encode(struct fpg_arena *, const char *key,
+	    const char *id);
 
 /* --- jwt.c: JSON Web Tokens, verified and signed (libcrypto) -------- */
 
@@ -419,6 +491,12 @@ int	 fpg_args_coerce(struct fpg_req *, const struct fpg_schema *,
 
 /* resp.c */
 enum fpg_err fpg_send_validation(struct fpg_req *, json_t *errors);
+/* sqlstate.c: a 422 with one value_error at where ("query.sort"). */
+enum fpg_err fpg_send_value_error(struct fpg_req *, const char *where,
+	    const char *msg);
+/* query.c: a statement built at run time (list.c), keyed by shape. */
+PGresult *fpg_exec_shape(struct fpg_req *, const void *key, size_t keylen,
+	    const char *sql, int nparams, const char *const *values);
 
 /* metrics.c: counters shared by the processes of a resource. */
 enum fpg_metric {

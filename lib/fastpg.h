@@ -120,6 +120,11 @@ struct fpg_route {
 	 * placed).  Routes of other methods always run on the primary.
 	 */
 	int		 primary;
+	/*
+	 * A declared list (GET /items): with handler NULL the library
+	 * answers the route with fpg_send_list(r, list).
+	 */
+	const struct fpg_list *list;
 };
 
 /*
@@ -130,6 +135,57 @@ struct fpg_stmt {
 	const char	*name;
 	const char	*sql;
 };
+
+/*
+ * Declared lists (fpg_send_list(3)).  A list is a keyset-paginated
+ * GET over one FROM clause: the library writes the SQL of each shape
+ * of request (which filters are present, which sort, a cursor or not)
+ * from this declaration, binds every value as a parameter, and
+ * prepares each shape once per connection.  Every string here is SQL
+ * written by the resource's author, never a client's.
+ */
+enum fpg_filter_op {
+	FPG_EQ = 1,	/* expr = $n::type */
+	FPG_GE,		/* expr >= $n::type */
+	FPG_LE,		/* expr <= $n::type */
+	FPG_IN,		/* expr = ANY ($n::type[]): a JSON array */
+	FPG_BOOL,	/* true: expr (a predicate); false: NOT (expr) */
+	FPG_CONTAINS,	/* param is a prefix ("attr."): every parameter
+			   named <prefix><key> joins one object, and
+			   expr @> $n::jsonb (a value that reads as a JSON
+			   number, true or false is one; else a string) */
+	FPG_SEARCH,	/* expr @@ websearch_to_tsquery('type', $n), type
+			   being the text search configuration; gives the
+			   sort "rank" (the default while it is present) */
+};
+
+struct fpg_filter {
+	const char		*param;	/* the query parameter */
+	enum fpg_filter_op	 op;
+	const char		*expr;	/* SQL over the FROM clause */
+	const char		*type;	/* SQL type of the bound value */
+	const char		*func;	/* NULL, or a SQL function the value
+					   goes through ("lower") */
+};
+
+/* A sort key: ?sort=name ascending, ?sort=-name descending, ties
+ * broken by the list's id in the same direction. */
+struct fpg_sort {
+	const char	*name;
+	const char	*expr;	/* SQL over the FROM clause */
+	const char	*type;	/* its SQL type, for the cursor's value */
+};
+
+struct fpg_list {
+	const char		 *from;	/* "items i" */
+	const char		 *row;	/* the row's JSON: "item_json(i)" */
+	const char		 *id;	/* unique bigint key: "i.id" */
+	const struct fpg_filter	 *filters; /* end with param NULL */
+	const struct fpg_sort	 *sorts;   /* end with name NULL */
+	const char		 *sort;	/* default ("id", "-created_at") */
+};
+
+#define FPG_LIST_FILTERS_MAX	32	/* filters, and sorts, of a list */
 
 struct fpg_resource {
 	const char		*name;	/* for logs and application_name */
@@ -189,6 +245,7 @@ enum fpg_err	 fpg_link_next(struct fpg_req *, const char *param,
 		    const char *value);
 const char	*fpg_query_text(struct fpg_req *);
 enum fpg_err	 fpg_send_page(struct fpg_req *, const char *stmt);
+enum fpg_err	 fpg_send_list(struct fpg_req *, const struct fpg_list *);
 
 /* Database: the calling worker's persistent connection. */
 PGresult	*fpg_exec(struct fpg_req *, const char *stmt, int nparams,

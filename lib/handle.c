@@ -286,7 +286,10 @@ stamp(struct fpg_req *r, int64_t *when)
 static void
 handler(struct fpg_req *r)
 {
-	r->route->def->handler(r);
+	if (r->route->def->handler != NULL)
+		r->route->def->handler(r);
+	else if (r->route->def->list != NULL)
+		fpg_send_list(r, r->route->def->list);
 	fpg_db_end(r->db);
 	if (r->answered)
 		return;

@@ -28,6 +28,23 @@ fpg_exec(struct fpg_req *r, const char *stmt, int nparams,
 }
 
 /*
+ * Runs a statement built at run time (a list's shape, list.c), keyed
+ * by its shape for the connection's statement cache; as fpg_exec.
+ */
+PGresult *
+fpg_exec_shape(struct fpg_req *r, const void *key, size_t keylen,
+    const char *sql, int nparams, const char *const *values)
+{
+	PGresult *res = fpg_db_run_shape(r->db, key, keylen, sql, nparams,
+	    values);
+
+	if (res == NULL && fpg_replica_fallback(r))
+		res = fpg_db_run_shape(r->db, key, keylen, sql, nparams,
+		    values);
+	return res;
+}
+
+/*
  * Sends a statement's result: the first column of the first row is the
  * JSON body.  Every further column is a response header named after the
  * column ("ETag", "Location"); NULL ones are left out, and a column

@@ -110,11 +110,16 @@ fpg_router_init(struct fpg_router *ro, const struct fpg_route *defs,
 		const char		*p = rt->path, *e;
 
 		cr->def = rt;
-		if (p == NULL || *p != '/' || rt->handler == NULL) {
+		if (p == NULL || *p != '/' || (rt->handler == NULL &&
+		    rt->list == NULL)) {
 			snprintf(err, errsz, "route %zu: path must start "
-			    "with / and a handler must be set", i);
+			    "with / and a handler (or a list) must be set", i);
 			return -1;
 		}
+		/* A list's declaration is checked once, here. */
+		if (rt->list != NULL && fpg_list_check(rt->list, err,
+		    errsz) == -1)
+			return -1;
 		while (*p == '/' && p[1] != '\0') {
 			p++;
 			e = strchr(p, '/');

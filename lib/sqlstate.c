@@ -75,20 +75,34 @@ static enum fpg_err
 send_app_error(struct fpg_req *r, int st)
 {
 	struct fpg_dberr *de = &r->db->err;
-	json_t	*loc, *e;
-	char	*p, *dot;
 
 	if (st != 422)
 		return fpg_send_error(r, st, de->message);
+	return fpg_send_value_error(r, de->hint[0] ? de->hint : "body",
+	    de->message);
+}
+
+/*
+ * A 422 in FastAPI's list shape with one value_error: its loc from
+ * the dotted where ("query.after" -> ["query","after"]), its msg.
+ * The answer of an FP422 raised by SQL, and of the library's own
+ * checks of a value (a list's sort or cursor).
+ */
+enum fpg_err
+fpg_send_value_error(struct fpg_req *r, const char *where, const char *msg)
+{
+	json_t	*loc, *e;
+	char	 buf[64], *p, *dot;
+
+	snprintf(buf, sizeof(buf), "%s", where);
 	loc = json_array();
-	for (p = de->hint[0] ? de->hint : (char *)(uintptr_t)"body"; p;
-	    p = dot) {
+	for (p = buf; p; p = dot) {
 		if ((dot = strchr(p, '.')) != NULL)
 			*dot++ = '\0';
 		json_array_append_new(loc, json_string(p));
 	}
 	e = json_pack("[{s:s, s:o, s:s}]", "type", "value_error", "loc", loc,
-	    "msg", de->message);
+	    "msg", msg);
 	return e ? fpg_send_validation(r, e) : fpg_send_error(r, 500,
 	    "Internal Server Error");
 }

@@ -247,6 +247,57 @@ fpg_db_start(struct fpg_db *db, int idempotent)
 }
 
 /*
+ * A statement built at run time, keyed by its shape, made ready on the
+ * connection: prepared on its first use (the least recently used one
+ * deallocated when the cache is full), its name in name.  With
+ * DB_PREPARE=false nothing is prepared: name is "" and the statement
+ * goes unnamed.  Returns NULL when ready, else the failed result (or
+ * NULL in *failed with *timedout set when nothing came back).
+ */
+static PGresult *
+shape_ready(struct fpg_db *db, const void *key, size_t keylen,
+    const char *sql, char *name, size_t namesz, int *failed, int *timedout)
+{
+	PGresult	*res;
+	char		 old[48], dealloc[64];
+	int		 hit, i;
+
+	*failed = *timedout = 0;
+	name[0] = '\0';
+	if (!db->cf->prepare)
+		return NULL;
+	i = fpg_shapes_slot(&db->shapes, key, keylen, &hit);
+	if (!hit && db->shapes.slot[i].live) {
+		fpg_shapes_name(&db->shapes, i, old, sizeof(old));
+		db->shapes.slot[i].live = 0;
+		snprintf(dealloc, sizeof(dealloc), "DEALLOCATE \"%s\"", old);
+		res = fpg_db_exec_bounded(db, NULL, dealloc, 0, NULL, 0,
+		    timedout);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+			*failed = 1;
+			return res;
+		}
+		PQclear(res);
+	}
+	if (!hit) {
+		fpg_shapes_fill(&db->shapes, i, key, keylen);
+		fpg_shapes_name(&db->shapes, i, name, namesz);
+		res = fpg_db_exec_bounded(db, name, sql, 0, NULL, 1, timedout);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+			db->shapes.slot[i].live = 0;
+			*failed = 1;
+			return res;
+		}
+		PQclear(res);
+	} else
+		fpg_shapes_name(&db->shapes, i, name, namesz);
+	return NULL;
+}
+
+static PGresult *run(struct fpg_db *, const char *, const char *,
+    const void *, size_t, int, const char *const *);
+
+/*
  * Runs one statement: a declared one by name (sql NULL), or a fixed
  * command such as BEGIN (name NULL).  Returns the result (the caller
  * PQclears it), or NULL with the failure in db->err.  On a dead
@@ -258,10 +309,35 @@ PGresult *
 fpg_db_run(struct fpg_db *db, const char *name, const char *sql, int n,
     const char *const *vals)
 {
+	return run(db, name, sql, NULL, 0, n, vals);
+}
+
+/*
+ * Runs sql, a statement built at run time whose shape is key (at most
+ * FPG_SHAPE_KEY_MAX bytes; one key, one sql): prepared once on each
+ * connection (shape.c), unnamed with DB_PREPARE=false.  Otherwise as
+ * fpg_db_run.
+ */
+PGresult *
+fpg_db_run_shape(struct fpg_db *db, const void *key, size_t keylen,
+    const char *sql, int n, const char *const *vals)
+{
+	if (keylen > FPG_SHAPE_KEY_MAX) {
+		record(db, NULL, "XX000");
+		return NULL;
+	}
+	return run(db, NULL, sql, key, keylen, n, vals);
+}
+
+static PGresult *
+run(struct fpg_db *db, const char *name, const char *sql, const void *key,
+    size_t keylen, int n, const char *const *vals)
+{
 	PGresult	*res;
-	int		 tries = 0, retries = 0, timedout;
+	int		 tries = 0, retries = 0, timedout, failed;
 	int64_t		 t0;
 	const char	*st;
+	char		 shape[48];
 
 	if (name != NULL && (sql = stmt_sql(db, name)) == NULL) {
 		fpg_log(FPG_LOG_ERROR, "statement %s is not declared", name);
@@ -274,6 +350,15 @@ again:
 		return NULL;
 	}
 	t0 = fpg_now_us();
+	if (key != NULL) {
+		res = shape_ready(db, key, keylen, sql, shape, sizeof(shape),
+		    &failed, &timedout);
+		if (failed) {
+			db->us += fpg_now_us() - t0;
+			goto failed;
+		}
+		name = shape[0] ? shape : NULL;
+	}
 	/* The request's settings go with its first statement of each
 	 * transaction; BEGIN, COMMIT and ROLLBACK go alone. */
 	if (db->nlocal > 0 && !db->local_done && (name != NULL || n > 0))
@@ -281,6 +366,7 @@ again:
 	else
 		res = fpg_db_exec_bounded(db, name, sql, n, vals, 0, &timedout);
 	db->us += fpg_now_us() - t0;
+failed:
 	if (timedout == -1 && tries++ == 0 && !db->in_tx) {
 		fpg_db_close(db);
 		db->next_try = 0;

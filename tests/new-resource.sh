@@ -155,6 +155,14 @@ check "next page: 1 row" 1 "$(printf '%s' "$body" | grep -o '"id":' | wc -l)"
 check "last page: no Link" "" "$(hdr Link)"
 req GET '/widgets?after=%21%21'
 check "bad cursor: 422" 422 "$code"
+# The declared list's filter and sort (apps/widgets/main.c)
+req GET '/widgets?name=w2'
+check "filter name=w2: 1 row" 1 "$(printf '%s' "$body" | grep -o '"id":' | wc -l)"
+req GET '/widgets?sort=-id&limit=1'
+case $body in '[{"id":'*'"name":"w3"'*) ok "sort=-id: newest first";;
+*) fail "sort=-id: $body";; esac
+req GET '/widgets?sort=size'
+check "unknown sort: 422" 422 "$code"
 req GET '/widgets?limit=0'
 check "limit=0: 422" 422 "$code"
 req GET '/widgets?color=red'

@@ -3,9 +3,9 @@
  * and delete items.  The library has parsed and validated everything
  * against the schemas beside this file before a handler runs; the
  * handlers only bind the values to their statements.  PostgreSQL
- * serialises the rows (item_json, item_page in sql/), so prices and
- * attributes come back exactly as they were stored, and builds each
- * list page with its keyset cursor.  Anyone reads; only shop_admin
+ * serialises the rows (item_json in sql/), so prices and attributes
+ * come back exactly as they were stored; the list is declared, and
+ * the library builds each page with its keyset cursor.  Anyone reads; only shop_admin
  * writes (the routes' .auth, and the grants in sql/005_users.sql).
  */
 #include <fastpg.h>
@@ -25,7 +25,6 @@ static const struct fpg_stmt stmts[] = {
 	{ .name = "item_get", .sql =
 	  "SELECT item_json(i), '\"' || i.version || '\"' AS \"ETag\""
 	  " FROM items i WHERE i.id = $1" },
-	{ .name = "item_list", .sql = "SELECT * FROM item_page($1::jsonb)" },
 	/*
 	 * JSON merge patch: a field present replaces, absent keeps.  With
 	 * If-Match ($3: its strong tags) only a version it names is
@@ -74,12 +73,6 @@ get(struct fpg_req *r)
 }
 
 static void
-list(struct fpg_req *r)
-{
-	fpg_send_page(r, "item_list");	/* the page, and Link rel="next" */
-}
-
-static void
 patch(struct fpg_req *r)
 {
 	const char *p[] = { fpg_arg(r, "id"), fpg_body_text(r, NULL),
@@ -103,10 +96,37 @@ delete(struct fpg_req *r)
 	PQclear(res);
 }
 
+/*
+ * GET /items, declared: the library writes and prepares the SQL of
+ * each combination of filters and sort, binds the values, pages by
+ * keyset (Link rel="next") and sorts by rank while q is given.
+ */
+static const struct fpg_filter filters[] = {
+	{ "min_price", FPG_GE, "i.price", "numeric", NULL },
+	{ "max_price", FPG_LE, "i.price", "numeric", NULL },
+	{ "in_stock", FPG_BOOL, "i.stock > 0", NULL, NULL },
+	{ "sku", FPG_EQ, "i.sku", "text", NULL },
+	{ "q", FPG_SEARCH, "i.search", "english", NULL },
+	{ "attr.", FPG_CONTAINS, "i.attributes", NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL }
+};
+
+static const struct fpg_sort sorts[] = {
+	{ "name", "i.name", "text" },
+	{ "price", "i.price", "numeric" },
+	{ "created_at", "i.created_at", "timestamptz" },
+	{ NULL, NULL, NULL }
+};
+
+static const struct fpg_list list = {
+	.from = "items i", .row = "item_json(i)", .id = "i.id",
+	.filters = filters, .sorts = sorts, .sort = "id"
+};
+
 static const struct fpg_route routes[] = {
 	{ .method = "POST", .path = "/items", .handler = create,
 	  .body_schema = SCHEMA_item_create, .auth = "shop_admin" },
-	{ .method = "GET", .path = "/items", .handler = list,
+	{ .method = "GET", .path = "/items", .list = &list,
 	  .query_schema = SCHEMA_item_list },
 	{ .method = "GET", .path = "/items/{id}", .handler = get,
 	  .path_schema = SCHEMA_item_id },
