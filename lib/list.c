@@ -329,8 +329,7 @@ sort_sql(struct fpg_buf *b, const struct fpg_list *l,
 	if (q->shape.sort == FPG_SORT_ID)
 		fpg_buf_puts(b, l->id);
 	else if (q->shape.sort == FPG_SORT_RANK)
-		fpg_buf_printf(b, "ts_rank(%s, websearch_to_tsquery('%s', $%d))",
-		    sf->expr, sf->type, qparam);
+		fpg_buf_printf(b, "ts_rank(%s, fpg_tsq%d)", sf->expr, qparam);
 	else
 		fpg_buf_puts(b, l->sorts[q->shape.sort].expr);
 }
@@ -349,7 +348,7 @@ fpg_list_build(const struct fpg_list *l, json_t *args, struct fpg_arena *a,
 	const struct fpg_filter	*f, *sf = search_filter(l);
 	const char		*sort, *v, *ckey = NULL, *cid = NULL, *dir;
 	json_t			*j;
-	int			 i, qparam = 0, n, nw = 0;
+	int			 i, qparam = 0, n, nw = 0, rank;
 	char			 limit[24];
 
 	memset(q, 0, sizeof(*q));	/* the shape is compared bytewise */
@@ -405,7 +404,15 @@ fpg_list_build(const struct fpg_list *l, json_t *args, struct fpg_arena *a,
 
 	/* The values first: the select list's rank needs the search's
 	 * parameter number. */
-	fpg_buf_printf(&q->sql, "SELECT %s, (", l->row);
+	/* By rank every match is ranked before the page is cut: the
+	 * rows' JSON is made after the cut, for the page's rows only
+	 * (found again by id), not for every match. */
+	rank = q->shape.sort == FPG_SORT_RANK;
+	if (rank)
+		fpg_buf_printf(&q->sql, "SELECT %s, s.sk::text, s.id::text "
+		    "FROM (SELECT (", l->row);
+	else
+		fpg_buf_printf(&q->sql, "SELECT %s, (", l->row);
 	for (f = l->filters, i = 0; f && f->param; f++, i++) {
 		if (f->op == FPG_CONTAINS) {
 			if ((v = contains_value(a, args, f->param)) == NULL)
@@ -432,7 +439,18 @@ fpg_list_build(const struct fpg_list *l, json_t *args, struct fpg_arena *a,
 			qparam = n;
 	}
 	sort_sql(&q->sql, l, q, sf, qparam);
-	fpg_buf_printf(&q->sql, ")::text, (%s)::text FROM %s", l->id, l->from);
+	fpg_buf_printf(&q->sql, rank ? ") AS sk, %s AS id FROM %s" :
+	    ")::text, (%s)::text FROM %s", l->id, l->from);
+	/* A search's query parsed once, not once a row: a generic plan
+	 * would call websearch_to_tsquery in every row's test and rank. */
+	for (f = l->filters, i = 0, n = 1; f && f->param; f++, i++) {
+		if (!(q->shape.present & (1u << i)) || f->op == FPG_BOOL)
+			continue;
+		n++;
+		if (f->op == FPG_SEARCH)
+			fpg_buf_printf(&q->sql, ", websearch_to_tsquery('%s', "
+			    "$%d) AS fpg_tsq%d", f->type, n, n);
+	}
 
 	/* The conditions, in the filters' order: $2, $3, ... */
 	for (f = l->filters, i = 0, n = 1; f && f->param; f++, i++) {
@@ -466,8 +484,7 @@ fpg_list_build(const struct fpg_list *l, json_t *args, struct fpg_arena *a,
 			fpg_buf_printf(&q->sql, "%s @> $%d::jsonb", f->expr, n);
 			break;
 		case FPG_SEARCH:
-			fpg_buf_printf(&q->sql, "%s @@ websearch_to_tsquery("
-			    "'%s', $%d)", f->expr, f->type, n);
+			fpg_buf_printf(&q->sql, "%s @@ fpg_tsq%d", f->expr, n);
 			break;
 		default:
 			break;
@@ -500,5 +517,8 @@ fpg_list_build(const struct fpg_list *l, json_t *args, struct fpg_arena *a,
 		fpg_buf_printf(&q->sql, "%s, ", dir);
 	}
 	fpg_buf_printf(&q->sql, "%s%s LIMIT $1", l->id, dir);
+	if (rank)
+		fpg_buf_printf(&q->sql, ") s, %s WHERE %s = s.id ORDER BY "
+		    "s.sk%s, s.id%s", l->from, l->id, dir, dir);
 	return q->sql.oom ? -2 : 0;
 }

@@ -182,6 +182,7 @@ serve_pass() {
 				case $server:${t##*/} in
 				*:wrkparse.sh) continue;;
 				nginx:replica.sh) continue;;
+				*:hosts.sh) continue;;	# hosts_pass
 				nginx-replica:replica.sh) ;;
 				nginx-replica:*) continue;;
 				esac

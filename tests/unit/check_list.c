@@ -113,15 +113,18 @@ START_TEST(t_in)
 END_TEST
 
 /* q: searched, and sorted by rank (descending) unless told otherwise;
- * the rank's expression uses the search's own parameter. */
+ * the search's query parsed once (FROM), its test and the rank use it;
+ * the rows' JSON made for the page only, after the cut. */
 START_TEST(t_search_rank)
 {
 	ck_assert_int_eq(build("{\"min_price\":2,\"q\":\"coffee -cup\"}"), 0);
-	ck_assert_str_eq(q.sql.p, "SELECT item_json(i), (ts_rank(i.search, "
-	    "websearch_to_tsquery('english', $3)))::text, (i.id)::text "
-	    "FROM items i WHERE i.price >= $2::numeric AND i.search @@ "
-	    "websearch_to_tsquery('english', $3) ORDER BY ts_rank(i.search, "
-	    "websearch_to_tsquery('english', $3)) DESC, i.id DESC LIMIT $1");
+	ck_assert_str_eq(q.sql.p, "SELECT item_json(i), s.sk::text, "
+	    "s.id::text FROM (SELECT (ts_rank(i.search, fpg_tsq3)) AS sk, "
+	    "i.id AS id FROM items i, "
+	    "websearch_to_tsquery('english', $3) AS fpg_tsq3 "
+	    "WHERE i.price >= $2::numeric AND i.search @@ fpg_tsq3 "
+	    "ORDER BY ts_rank(i.search, fpg_tsq3) DESC, i.id DESC LIMIT $1) s, "
+	    "items i WHERE i.id = s.id ORDER BY s.sk DESC, s.id DESC");
 	ck_assert_int_eq(q.shape.sort, FPG_SORT_RANK);
 	teardown();
 	setup();
