@@ -13,7 +13,8 @@
 # untrusted CA refused); under wrk load (GETs and POSTs): both hosts
 # serve; one host SIGKILLed whole: at most 0.1% of requests fail, none
 # once the front has left it out; restarted, it serves again; a rolling
-# upgrade of every resource, host by host: none fails.
+# upgrade of every resource, host by host: none fails; another host's
+# link cut: at most 0.1%, none once it is left out.
 #
 #   tests/integration/hosts.sh BUILD_DIR      (as root: ip netns)
 set -uo pipefail
@@ -279,6 +280,27 @@ wait $w
 ok_rate "rolling upgrade of every resource on both hosts" "$T/w5" 0
 check "every rollout put its new generation in service" \
     bash -c "! grep -q ROLLOUT-FAILED '$T/rollout.log'"
+
+# h2's link cut under load (a host gone silent, its processes alive):
+# requests in flight to it, and those sent on connections the front
+# kept to it, are lost; new connections time out in 1 s and go to h1.
+# (14 s: a request stuck at the cut fails in wrk at its 5 s timeout,
+# within the run, and is counted.)
+load 14 "$T/w6"; w=$!
+sleep 3
+ip -n "$H2" link set eth0 down
+wait $w
+# Not the 0.1% of a killed host: each request that went to h2 on a
+# connection the front kept, or was in flight at the cut, waits for
+# an answer that never comes, and wrk gives up on it after 5 s.  Bound:
+# two such requests per client connection (16).
+wrk_stats "$T/w6"
+check "host h2's link cut under load: $((non2xx + sockerr)) of $requests failed (<= 32)" \
+    [ "$requests" -gt 500 -a $((non2xx + sockerr)) -le 32 ]
+echo "link cut: $requests requests, $non2xx non-2xx, $sockerr socket errors"
+load 4 "$T/w7"; wait $!
+ok_rate "then, h2 left out by the front" "$T/w7" 0
+ip -n "$H2" link set eth0 up
 
 if grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T"/h?/log/*.log; then
 	check "no sanitizer report in the hosts' logs" false
