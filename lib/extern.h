@@ -122,10 +122,30 @@ extern int	fpg_log_level;
 size_t	 fpg_escape(char *dst, size_t dstsz, const char *src, size_t len);
 
 /* A compiled route. */
+/*
+ * A path schema simple enough to check without building JSON values:
+ * each {param} of the template one property, an integer between bounds
+ * or a string between lengths, and no other keyword that validates.
+ * fpg_args_plan() makes it when the routes are compiled.  It only ever
+ * says "passes": a request it does not pass takes the validator's way,
+ * which writes the 422, so the errors stay the validator's own.
+ */
+struct fpg_argplan {
+	size_t		 n;		/* 0: no plan, the validator's way */
+	struct {
+		const char	*name;	/* the template's, after its "{" */
+		size_t		 namelen;
+		size_t		 seg;	/* which segment of the path */
+		int		 integer;	/* else a string */
+		long long	 min, max;	/* value, or length */
+	}		 a[FPG_SEGMENTS_MAX];
+};
+
 struct fpg_croute {
 	const struct fpg_route	*def;
 	char			*segs[FPG_SEGMENTS_MAX];
 	size_t			 nsegs;
+	struct fpg_argplan	 path_plan;	/* args.c's fast way */
 	json_t			*path_json, *query_json;	/* for openapi.c */
 	struct fpg_schema	*path_schema, *query_schema, *body_schema;
 };
@@ -368,6 +388,9 @@ struct fpg_req {
 	struct fpg_kv		*query;
 	size_t			 nquery;
 	json_t			*path_args;	/* validated */
+	int			 path_fast;	/* passed route->path_plan
+						   instead: the segments are
+						   the arguments */
 	json_t			*query_args;	/* validated */
 	char			*body;
 	size_t			 bodylen;
@@ -416,6 +439,15 @@ enum fpg_err fpg_validate(struct fpg_req *);
 int	 fpg_args_coerce(struct fpg_req *, const struct fpg_schema *,
 	    const char *where, struct fpg_kv *, size_t n, json_t **out,
 	    json_t *errors);
+/* args.c: the fast way for a simple path schema (struct fpg_argplan).
+ * fpg_args_plan fills p from the schema's JSON and the template's
+ * segments (p->n stays 0 when the schema is not that simple);
+ * fpg_args_fast returns 1 when the path's segments pass p as they
+ * would pass the validator, each as its own text: an integer only in
+ * its canonical decimal form.  0 means "ask the validator". */
+void	 fpg_args_plan(const json_t *schema, char *const *tsegs, size_t n,
+	    struct fpg_argplan *p);
+int	 fpg_args_fast(const struct fpg_argplan *, char *const *segs);
 
 /* resp.c */
 enum fpg_err fpg_send_validation(struct fpg_req *, json_t *errors);
