@@ -165,6 +165,52 @@ int	 fpg_router_match(const struct fpg_router *, const char *method,
 int	 fpg_split_path(struct fpg_arena *, const char *path, size_t len,
 	    char **segs, size_t *nsegs);
 
+/* --- fcgi.c: the FastCGI wire ------------------------------------- */
+
+#define FPG_FCGI_PARAMS_MAX	(1024 * 1024)	/* bytes of a request's PARAMS */
+#define FPG_FCGI_NPARAMS_MAX	1024		/* its name-value pairs */
+
+/*
+ * One FastCGI connection, serving one request at a time.  envp and
+ * the strings it points to are valid until the next fpg_fcgi_begin()
+ * (or _free); the rest is fcgi.c's.
+ */
+struct fpg_fcgi {
+	int		 fd;		/* the connection; -1: none */
+	int		 wfd;		/* where records go: fd (tests) */
+	int		 id;		/* the open request's; 0: none */
+	int		 keep;		/* FCGI_KEEP_CONN */
+	int		 in_eof;	/* its STDIN was read to the end */
+	int		 rerr, werr;	/* reading, writing failed */
+	char		**envp;		/* "NAME=value", NULL-terminated */
+	size_t		 envcap;
+	unsigned char	*in;		/* read, from inoff to inlen */
+	size_t		 inoff, inlen;
+	size_t		 left, pad;	/* of the STDIN record being read */
+	char		*params;	/* the PARAMS stream, then envp's */
+	size_t		 plen, pcap;
+	unsigned char	*out;		/* a STDOUT record being filled */
+	size_t		 outlen;
+};
+
+/* Sets up c for fd (no buffer yet), or frees c's buffers and closes. */
+void	 fpg_fcgi_init(struct fpg_fcgi *, int fd);
+void	 fpg_fcgi_free(struct fpg_fcgi *);
+/* Reads the next request's BEGIN_REQUEST and PARAMS: 0, or -1 when
+ * the connection ended or broke (close it). */
+int	 fpg_fcgi_begin(struct fpg_fcgi *);
+/* STDIN: bytes read, 0 at its end, -1 on an error. */
+int	 fpg_fcgi_read(struct fpg_fcgi *, char *, size_t);
+/* STDOUT: 0, or -1 once writing failed. */
+int	 fpg_fcgi_write(struct fpg_fcgi *, const char *, size_t);
+/* Ends the request (STDOUT's end, END_REQUEST); 1 when the connection
+ * stays open for another, else it is closed and 0 returned. */
+int	 fpg_fcgi_end(struct fpg_fcgi *);
+/* Bytes of a next request already read (epoll will not say so). */
+int	 fpg_fcgi_pending(const struct fpg_fcgi *);
+/* Closes; linger: wait for the web server to close first (2 s). */
+void	 fpg_fcgi_close(struct fpg_fcgi *, int linger);
+
 /* --- util.c: small utilities ---------------------------------------- */
 
 int64_t	 fpg_now_us(void);		/* monotonic microseconds */
@@ -359,12 +405,12 @@ enum fpg_env {
 };
 
 /*
- * A request.  In FastCGI mode fr is the worker's FCGX_Request; in CGI
- * mode it is NULL and stdio is used.
+ * A request.  In FastCGI mode fc is the worker's connection (fcgi.c);
+ * in CGI mode it is NULL and stdio is used.
  */
 struct fpg_req {
 	const struct fpg_app	*app;
-	FCGX_Request		*fr;
+	struct fpg_fcgi		*fc;
 	char			**envp;		/* CGI: NULL means environ */
 	const char		*env[FPG_ENV_N];
 	int			 env_indexed;
