@@ -480,9 +480,10 @@ fpg_serve_fcgi(const struct fpg_app *a, int fd)
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, STACK_SIZE);
 	/*
-	 * The workers never take a signal: libfcgi's reads and writes do
-	 * not restart after EINTR, so a stop signal landing on a worker
-	 * could fail the request it is serving.  They inherit this mask;
+	 * The workers never take a signal: fcgi.c retries its reads and
+	 * writes after EINTR, but libpq's waits and a lingering close's
+	 * poll would be cut short, failing the request being served.
+	 * They inherit this mask;
 	 * the main thread, waiting in pthread_join, takes them all.
 	 */
 	pthread_sigmask(SIG_BLOCK, &stopsigs, &old);
