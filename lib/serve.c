@@ -17,6 +17,10 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -38,6 +42,9 @@
 
 /* The running resource (main.c), read-only while serving. */
 static const struct fpg_app	*app;
+/* FCGI_WEB_SERVER_ADDRS: the IPv4 addresses a TCP socket takes
+ * connections from (libfcgi's variable, kept); NULL: any. */
+static const char		*web_addrs;
 
 /*
  * A FastCGI connection and fcgi.c's state for it (its buffers stay
@@ -208,6 +215,30 @@ drain(struct worker *w)
 	return __atomic_load_n(&nlive, __ATOMIC_RELAXED) == 0 || now >= end;
 }
 
+/* Whether a TCP peer is one of FCGI_WEB_SERVER_ADDRS (as libfcgi's
+ * ClientAddrOK: a comma-separated list of IPv4 addresses). */
+static int
+addr_ok(const struct sockaddr_in *sin)
+{
+	const char	*p = web_addrs, *e;
+	char		 one[INET_ADDRSTRLEN + 1];
+	size_t		 n;
+
+	if (p == NULL || *p == '\0')
+		return 1;
+	for (; p != NULL; p = e != NULL ? e + 1 : NULL) {
+		e = strchr(p, ',');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n >= sizeof(one))
+			continue;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (inet_addr(one) == sin->sin_addr.s_addr)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * A new connection's first bytes, waited for up to FIRST_MS: one that
  * sends nothing is closed rather than holding a worker (libfcgi's
@@ -232,11 +263,14 @@ first_bytes(int fd)
 static void
 serve_conn(struct worker *w, struct conn *c)
 {
-	struct fpg_req	r;
-	int		fd;
+	struct fpg_req		r;
+	struct sockaddr_storage	sa;
+	socklen_t		salen = sizeof(sa);
+	int			fd, on = 1;
 
 	if (c->fc.fd < 0) {
-		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		if ((fd = accept4(lfd, (struct sockaddr *)&sa, &salen,
+		    SOCK_CLOEXEC)) < 0) {
 			/* EAGAIN: another process took the connection. */
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED) {
@@ -248,7 +282,13 @@ serve_conn(struct worker *w, struct conn *c)
 			return;
 		}
 		c->fc.fd = c->fc.wfd = fd;
-		if (!first_bytes(fd)) {
+		/* TCP: answers go out at once (no Nagle), and only to the
+		 * web servers listed, as libfcgi did. */
+		if (sa.ss_family == AF_INET || sa.ss_family == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+			    sizeof(on));
+		if ((sa.ss_family == AF_INET &&
+		    !addr_ok((struct sockaddr_in *)&sa)) || !first_bytes(fd)) {
 			fpg_fcgi_close(&c->fc, 0);
 			conn_put(w, c);
 			return;
@@ -465,6 +505,7 @@ fpg_serve_fcgi(const struct fpg_app *a, int fd)
 
 	app = a;
 	lfd = fd;
+	web_addrs = getenv("FCGI_WEB_SERVER_ADDRS");
 	n = nworkers = app->conf.pool_size + app->conf.max_overflow;
 	ws = calloc((size_t)n, sizeof(*ws));
 	conns = calloc(CONNS_MAX, sizeof(*conns));

@@ -397,6 +397,26 @@ START_TEST(t_malformed)
 }
 END_TEST
 
+/* CVE-2025-23016's record (libfcgi: an int overflow, then abort): two
+ * lengths of 0x40000000 in a short PARAMS record are refused. */
+START_TEST(t_cve_2025_23016)
+{
+	static const unsigned char p[] = { 0xc0, 0, 0, 0, 0xc0, 0, 0, 0,
+	    'A', 'B' };
+	struct wire	 w = { .n = 0 };
+	struct fpg_fcgi	 c;
+
+	begin(&w, 1, 1, 1);
+	rec(&w, 4, 1, p, sizeof(p), 6);
+	rec(&w, 4, 1, NULL, 0, 0);
+	send_wire(&w);
+	shutdown(sv[0], SHUT_WR);
+	fpg_fcgi_init(&c, sv[1]);
+	ck_assert_int_eq(fpg_fcgi_begin(&c), -1);
+	fpg_fcgi_free(&c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -414,6 +434,7 @@ main(void)
 	tcase_add_test(tc, t_big_answer);
 	tcase_add_test(tc, t_params_bound);
 	tcase_add_test(tc, t_malformed);
+	tcase_add_test(tc, t_cve_2025_23016);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
