@@ -210,6 +210,9 @@ int	 fpg_fcgi_end(struct fpg_fcgi *);
 int	 fpg_fcgi_pending(const struct fpg_fcgi *);
 /* Closes; linger: wait for the web server to close first (2 s). */
 void	 fpg_fcgi_close(struct fpg_fcgi *, int linger);
+/* Swaps two connections' buffers (none may have bytes pending): a
+ * worker lends its own to the connection it serves. */
+void	 fpg_fcgi_swap(struct fpg_fcgi *, struct fpg_fcgi *);
 
 /* --- util.c: small utilities ---------------------------------------- */
 

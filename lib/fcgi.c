@@ -71,6 +71,34 @@ fpg_fcgi_init(struct fpg_fcgi *c, int fd)
 	c->fd = c->wfd = fd;
 }
 
+/*
+ * Swaps the buffers of a and b (no bytes may be pending in either):
+ * a worker lends its buffers to the connection it serves and takes
+ * them back before the connection waits for its next request, so the
+ * memory goes with the workers, as many as serve at once, not with
+ * every connection the web server keeps.
+ */
+void
+fpg_fcgi_swap(struct fpg_fcgi *a, struct fpg_fcgi *b)
+{
+	struct fpg_fcgi	 t = *a;
+
+	a->in = b->in;
+	a->out = b->out;
+	a->params = b->params;
+	a->pcap = b->pcap;
+	a->envp = b->envp;
+	a->envcap = b->envcap;
+	b->in = t.in;
+	b->out = t.out;
+	b->params = t.params;
+	b->pcap = t.pcap;
+	b->envp = t.envp;
+	b->envcap = t.envcap;
+	a->inoff = a->inlen = b->inoff = b->inlen = 0;
+	a->outlen = b->outlen = 0;
+}
+
 /* Frees c's buffers (its connection is closed first, if open). */
 void
 fpg_fcgi_free(struct fpg_fcgi *c)

@@ -67,6 +67,8 @@ struct worker {
 	struct fpg_db	 db;
 	struct fpg_db	 rdb;		/* a read replica's, if any */
 	struct conn	*spare;		/* a free conn of its own, no lock */
+	struct fpg_fcgi	 bufs;		/* fcgi.c's buffers, lent to the
+					   connection it serves */
 };
 
 static volatile sig_atomic_t	 stopping;
@@ -258,10 +260,30 @@ first_bytes(int fd)
  * Serves the next request of c: a new connection from the socket (c
  * fresh from the free list) or a kept one that became readable, and
  * any the web server sent after it that fcgi.c has read already.
- * Then c goes back to the set, or to the free list once closed.
+ * Then c goes back to the set, or to the free list once closed.  The
+ * worker's buffers serve c meanwhile (see serve_one).
  */
+static void serve_one(struct worker *, struct conn *);
+
 static void
 serve_conn(struct worker *w, struct conn *c)
+{
+	fpg_fcgi_swap(&c->fc, &w->bufs);
+	serve_one(w, c);
+}
+
+/* Gives the worker its buffers back; c then waits or is put. */
+static void
+done(struct worker *w, struct conn *c, int wait)
+{
+	fpg_fcgi_swap(&c->fc, &w->bufs);
+	if (wait && conn_arm(c) == 0)
+		return;
+	conn_put(w, c);
+}
+
+static void
+serve_one(struct worker *w, struct conn *c)
 {
 	struct fpg_req		r;
 	struct sockaddr_storage	sa;
@@ -278,7 +300,7 @@ serve_conn(struct worker *w, struct conn *c)
 				    strerror(errno));
 				usleep(10000);
 			}
-			conn_put(w, c);
+			done(w, c, 0);
 			return;
 		}
 		c->fc.fd = c->fc.wfd = fd;
@@ -290,14 +312,14 @@ serve_conn(struct worker *w, struct conn *c)
 		if ((sa.ss_family == AF_INET &&
 		    !addr_ok((struct sockaddr_in *)&sa)) || !first_bytes(fd)) {
 			fpg_fcgi_close(&c->fc, 0);
-			conn_put(w, c);
+			done(w, c, 0);
 			return;
 		}
 	}
 	do {
 		/* The connection ended between requests, or broke. */
 		if (fpg_fcgi_begin(&c->fc) == -1) {
-			conn_put(w, c);
+			done(w, c, 0);
 			return;
 		}
 		memset(&r, 0, sizeof(r));
@@ -309,13 +331,11 @@ serve_conn(struct worker *w, struct conn *c)
 		if (c->last)
 			c->fc.keep = 0;	/* served what was sent */
 		if (!fpg_fcgi_end(&c->fc)) {
-			conn_put(w, c);
+			done(w, c, 0);
 			return;
 		}
 	} while (fpg_fcgi_pending(&c->fc));
-	if (conn_arm(c) == 0)
-		return;
-	conn_put(w, c);
+	done(w, c, 1);
 }
 
 /*
@@ -528,6 +548,8 @@ fpg_serve_fcgi(const struct fpg_app *a, int fd)
 	 * the main thread, waiting in pthread_join, takes them all.
 	 */
 	pthread_sigmask(SIG_BLOCK, &stopsigs, &old);
+	for (i = 0; i < n; i++)
+		fpg_fcgi_init(&ws[i].bufs, -1);
 	for (i = 0; i < n; i++) {
 		fpg_db_init(&ws[i].db, &app->dbconf, app->res->stmts,
 		    app->res->name, i >= app->conf.pool_size);
@@ -551,6 +573,8 @@ fpg_serve_fcgi(const struct fpg_app *a, int fd)
 	/* What the drain left (nothing, unless it ran out of time). */
 	for (i = 0; i < nconns; i++)
 		fpg_fcgi_free(&conns[i].fc);
+	for (i = 0; i < n; i++)
+		fpg_fcgi_free(&ws[i].bufs);
 	close(ep);
 	free(ws);
 	free(conns);

@@ -397,6 +397,46 @@ START_TEST(t_malformed)
 }
 END_TEST
 
+/* A worker's buffers lent to the connection it serves, and back. */
+START_TEST(t_swap)
+{
+	struct wire	 w = { .n = 0 };
+	struct fpg_fcgi	 c, bufs;
+	char		 b[8];
+	int		 i;
+
+	get(&w, 1);
+	get(&w, 2);
+	send_wire(&w);
+	fpg_fcgi_init(&c, sv[1]);
+	fpg_fcgi_init(&bufs, -1);
+	fpg_fcgi_swap(&c, &bufs);
+	for (i = 1; i <= 2; i++) {
+		ck_assert_int_eq(fpg_fcgi_begin(&c), 0);
+		ck_assert_int_eq(c.id, i);
+		ck_assert_int_eq(fpg_fcgi_read(&c, b, sizeof(b)), 0);
+		ck_assert_int_eq(fpg_fcgi_write(&c, "ok", 2), 0);
+		ck_assert_int_eq(fpg_fcgi_end(&c), 1);
+		expect_answer(i, "ok");
+		if (i == 1) {
+			/* both requests were read at once: serve the next
+			 * before the buffers go back */
+			ck_assert_int_eq(fpg_fcgi_pending(&c), 1);
+			continue;
+		}
+		ck_assert_int_eq(fpg_fcgi_pending(&c), 0);
+		fpg_fcgi_swap(&c, &bufs);
+		ck_assert_ptr_null(c.in);
+		ck_assert_ptr_null(c.out);
+		ck_assert_ptr_nonnull(bufs.in);
+		ck_assert_ptr_nonnull(bufs.out);
+	}
+	shutdown(sv[0], SHUT_WR);
+	fpg_fcgi_free(&c);
+	fpg_fcgi_free(&bufs);
+}
+END_TEST
+
 /* CVE-2025-23016's record (libfcgi: an int overflow, then abort): two
  * lengths of 0x40000000 in a short PARAMS record are refused. */
 START_TEST(t_cve_2025_23016)
@@ -434,6 +474,7 @@ main(void)
 	tcase_add_test(tc, t_big_answer);
 	tcase_add_test(tc, t_params_bound);
 	tcase_add_test(tc, t_malformed);
+	tcase_add_test(tc, t_swap);
 	tcase_add_test(tc, t_cve_2025_23016);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
