@@ -4,6 +4,7 @@
  * validation, "?limit=ten" a 422 int_parsing, as FastAPI answers.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,4 +235,199 @@ fpg_args_coerce(struct fpg_req *r, const struct fpg_schema *schema,
 	}
 	*out = obj;
 	return 0;
+}
+
+/* --- the fast way for a simple path schema ------------------------- */
+
+/* Keywords that annotate and never fail an instance. */
+static int
+annotation(const char *k)
+{
+	return strcmp(k, "title") == 0 || strcmp(k, "description") == 0 ||
+	    strcmp(k, "examples") == 0 || strcmp(k, "$comment") == 0 ||
+	    strcmp(k, "deprecated") == 0;
+}
+
+/* A non-negative integer bound (minLength) or any integer one. */
+static int
+bound(const json_t *v, int nonneg, long long *out)
+{
+	if (!json_is_integer(v) || (nonneg && json_integer_value(v) < 0))
+		return -1;
+	*out = json_integer_value(v);
+	return 0;
+}
+
+/* One property's schema: {"type": "integer", minimum, maximum} or
+ * {"type": "string", minLength, maxLength}, and annotations.  0 or -1. */
+static int
+plan_prop(const json_t *ps, int *integer, long long *min, long long *max)
+{
+	const char	*k, *t = json_string_value(json_object_get(ps, "type"));
+	json_t		*v;
+
+	if (!json_is_object(ps) || t == NULL)
+		return -1;
+	*integer = strcmp(t, "integer") == 0;
+	if (!*integer && strcmp(t, "string") != 0)
+		return -1;
+	*min = *integer ? LLONG_MIN : 0;
+	*max = LLONG_MAX;
+	json_object_foreach((json_t *)(uintptr_t)ps, k, v) {
+		if (strcmp(k, "type") == 0 || annotation(k))
+			continue;
+		if (strcmp(k, *integer ? "minimum" : "minLength") == 0) {
+			if (bound(v, !*integer, min) == -1)
+				return -1;
+		} else if (strcmp(k, *integer ? "maximum" : "maxLength") == 0) {
+			if (bound(v, !*integer, max) == -1)
+				return -1;
+		} else
+			return -1;
+	}
+	return 0;
+}
+
+/* The index in p of the template's parameter named k (l bytes), or -1. */
+static int
+plan_findn(const struct fpg_argplan *p, const char *k, size_t l)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->a[i].namelen == l && memcmp(p->a[i].name, k, l) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+plan_find(const struct fpg_argplan *p, const char *k)
+{
+	return plan_findn(p, k, strlen(k));
+}
+
+void
+fpg_args_plan(const json_t *schema, char *const *tsegs, size_t n,
+    struct fpg_argplan *p)
+{
+	const char	*k;
+	json_t		*v, *props, *req;
+	size_t		 i, l, nprops = 0;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < n; i++) {
+		if (tsegs[i][0] != '{')
+			continue;
+		l = strlen(tsegs[i]);
+		p->a[p->n].name = tsegs[i] + 1;
+		p->a[p->n].namelen = l > 2 ? l - 2 : 0;
+		p->a[p->n].seg = i;
+		/* "/{id}/{id}": the last wins there, not here */
+		if (p->a[p->n].namelen == 0 || plan_findn(p, p->a[p->n].name,
+		    p->a[p->n].namelen) >= 0)
+			goto none;
+		p->n++;
+	}
+	if (!json_is_object(schema) || p->n == 0)
+		goto none;
+	props = json_object_get(schema, "properties");
+	req = json_object_get(schema, "required");
+	json_object_foreach((json_t *)(uintptr_t)schema, k, v) {
+		if (strcmp(k, "type") == 0) {
+			if (!json_is_string(v) ||
+			    strcmp(json_string_value(v), "object") != 0)
+				goto none;
+		} else if (strcmp(k, "additionalProperties") == 0) {
+			if (!json_is_boolean(v))
+				goto none;	/* a schema: the validator's */
+		} else if (strcmp(k, "properties") != 0 &&
+		    strcmp(k, "required") != 0 && strcmp(k, "$schema") != 0 &&
+		    !annotation(k))
+			goto none;
+	}
+	if (!json_is_object(props))
+		goto none;
+	/* Every property a parameter of the template, and each of them
+	 * a property: additionalProperties never applies. */
+	json_object_foreach(props, k, v) {
+		int j = plan_find(p, k);
+
+		if (j < 0 || plan_prop(v, &p->a[j].integer, &p->a[j].min,
+		    &p->a[j].max) == -1)
+			goto none;
+		nprops++;
+	}
+	if (nprops != p->n)
+		goto none;
+	/* What is required is there: the route matched the template. */
+	if (req != NULL) {
+		if (!json_is_array(req))
+			goto none;
+		for (i = 0; i < json_array_size(req); i++) {
+			k = json_string_value(json_array_get(req, i));
+			if (k == NULL || plan_find(p, k) < 0)
+				goto none;
+		}
+	}
+	return;
+none:
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * An integer in its canonical decimal form, as fpg_arg() would print
+ * it back ("7", "-12"; not "+7", "007", "-0"), within [min, max].
+ */
+static int
+fast_integer(const char *s, long long min, long long max)
+{
+	unsigned long long	 u = 0, lim;
+	int			 neg = *s == '-';
+
+	s += neg;
+	if (*s < '1' || *s > '9')
+		return s[0] == '0' && s[1] == '\0' && !neg && min <= 0 &&
+		    max >= 0;
+	lim = neg ? (unsigned long long)LLONG_MAX + 1 : LLONG_MAX;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (u > (lim - (unsigned long long)(*s - '0')) / 10)
+			return 0;	/* out of range: int_parsing_size */
+		u = u * 10 + (unsigned long long)(*s - '0');
+	}
+	if (*s != '\0')
+		return 0;
+	if (neg)
+		return u == lim ? min == LLONG_MIN :
+		    -(long long)u >= min && -(long long)u <= max;
+	return (long long)u >= min && (long long)u <= max;
+}
+
+/* A string of printable ASCII (so valid UTF-8, one character a byte)
+ * whose length is within [min, max]. */
+static int
+fast_string(const char *s, long long min, long long max)
+{
+	size_t	 n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e)
+			return 0;
+	return (long long)n >= min && (long long)n <= max;
+}
+
+int
+fpg_args_fast(const struct fpg_argplan *p, char *const *segs)
+{
+	size_t	 i;
+
+	if (p->n == 0)
+		return 0;
+	for (i = 0; i < p->n; i++) {
+		const char *s = segs[p->a[i].seg];
+
+		if (p->a[i].integer ? !fast_integer(s, p->a[i].min,
+		    p->a[i].max) : !fast_string(s, p->a[i].min, p->a[i].max))
+			return 0;
+	}
+	return 1;
 }

@@ -122,10 +122,30 @@ extern int	fpg_log_level;
 size_t	 fpg_escape(char *dst, size_t dstsz, const char *src, size_t len);
 
 /* A compiled route. */
+/*
+ * A path schema simple enough to check without building JSON values:
+ * each {param} of the template one property, an integer between bounds
+ * or a string between lengths, and no other keyword that validates.
+ * fpg_args_plan() makes it when the routes are compiled.  It only ever
+ * says "passes": a request it does not pass takes the validator's way,
+ * which writes the 422, so the errors stay the validator's own.
+ */
+struct fpg_argplan {
+	size_t		 n;		/* 0: no plan, the validator's way */
+	struct {
+		const char	*name;	/* the template's, after its "{" */
+		size_t		 namelen;
+		size_t		 seg;	/* which segment of the path */
+		int		 integer;	/* else a string */
+		long long	 min, max;	/* value, or length */
+	}		 a[FPG_SEGMENTS_MAX];
+};
+
 struct fpg_croute {
 	const struct fpg_route	*def;
 	char			*segs[FPG_SEGMENTS_MAX];
 	size_t			 nsegs;
+	struct fpg_argplan	 path_plan;	/* args.c's fast way */
 	json_t			*path_json, *query_json;	/* for openapi.c */
 	struct fpg_schema	*path_schema, *query_schema, *body_schema;
 };
@@ -144,6 +164,55 @@ int	 fpg_router_match(const struct fpg_router *, const char *method,
 
 int	 fpg_split_path(struct fpg_arena *, const char *path, size_t len,
 	    char **segs, size_t *nsegs);
+
+/* --- fcgi.c: the FastCGI wire ------------------------------------- */
+
+#define FPG_FCGI_PARAMS_MAX	(1024 * 1024)	/* bytes of a request's PARAMS */
+#define FPG_FCGI_NPARAMS_MAX	1024		/* its name-value pairs */
+
+/*
+ * One FastCGI connection, serving one request at a time.  envp and
+ * the strings it points to are valid until the next fpg_fcgi_begin()
+ * (or _free); the rest is fcgi.c's.
+ */
+struct fpg_fcgi {
+	int		 fd;		/* the connection; -1: none */
+	int		 wfd;		/* where records go: fd (tests) */
+	int		 id;		/* the open request's; 0: none */
+	int		 keep;		/* FCGI_KEEP_CONN */
+	int		 in_eof;	/* its STDIN was read to the end */
+	int		 rerr, werr;	/* reading, writing failed */
+	char		**envp;		/* "NAME=value", NULL-terminated */
+	size_t		 envcap;
+	unsigned char	*in;		/* read, from inoff to inlen */
+	size_t		 inoff, inlen;
+	size_t		 left, pad;	/* of the STDIN record being read */
+	char		*params;	/* the PARAMS stream, then envp's */
+	size_t		 plen, pcap;
+	unsigned char	*out;		/* a STDOUT record being filled */
+	size_t		 outlen;
+};
+
+/* Sets up c for fd (no buffer yet), or frees c's buffers and closes. */
+void	 fpg_fcgi_init(struct fpg_fcgi *, int fd);
+void	 fpg_fcgi_free(struct fpg_fcgi *);
+/* Reads the next request's BEGIN_REQUEST and PARAMS: 0, or -1 when
+ * the connection ended or broke (close it). */
+int	 fpg_fcgi_begin(struct fpg_fcgi *);
+/* STDIN: bytes read, 0 at its end, -1 on an error. */
+int	 fpg_fcgi_read(struct fpg_fcgi *, char *, size_t);
+/* STDOUT: 0, or -1 once writing failed. */
+int	 fpg_fcgi_write(struct fpg_fcgi *, const char *, size_t);
+/* Ends the request (STDOUT's end, END_REQUEST); 1 when the connection
+ * stays open for another, else it is closed and 0 returned. */
+int	 fpg_fcgi_end(struct fpg_fcgi *);
+/* Bytes of a next request already read (epoll will not say so). */
+int	 fpg_fcgi_pending(const struct fpg_fcgi *);
+/* Closes; linger: wait for the web server to close first (2 s). */
+void	 fpg_fcgi_close(struct fpg_fcgi *, int linger);
+/* Swaps two connections' buffers (none may have bytes pending): a
+ * worker lends its own to the connection it serves. */
+void	 fpg_fcgi_swap(struct fpg_fcgi *, struct fpg_fcgi *);
 
 /* --- util.c: small utilities ---------------------------------------- */
 
@@ -411,12 +480,12 @@ enum fpg_env {
 };
 
 /*
- * A request.  In FastCGI mode fr is the worker's FCGX_Request; in CGI
- * mode it is NULL and stdio is used.
+ * A request.  In FastCGI mode fc is the worker's connection (fcgi.c);
+ * in CGI mode it is NULL and stdio is used.
  */
 struct fpg_req {
 	const struct fpg_app	*app;
-	FCGX_Request		*fr;
+	struct fpg_fcgi		*fc;
 	char			**envp;		/* CGI: NULL means environ */
 	const char		*env[FPG_ENV_N];
 	int			 env_indexed;
@@ -440,6 +509,9 @@ struct fpg_req {
 	struct fpg_kv		*query;
 	size_t			 nquery;
 	json_t			*path_args;	/* validated */
+	int			 path_fast;	/* passed route->path_plan
+						   instead: the segments are
+						   the arguments */
 	json_t			*query_args;	/* validated */
 	char			*body;
 	size_t			 bodylen;
@@ -488,6 +560,15 @@ enum fpg_err fpg_validate(struct fpg_req *);
 int	 fpg_args_coerce(struct fpg_req *, const struct fpg_schema *,
 	    const char *where, struct fpg_kv *, size_t n, json_t **out,
 	    json_t *errors);
+/* args.c: the fast way for a simple path schema (struct fpg_argplan).
+ * fpg_args_plan fills p from the schema's JSON and the template's
+ * segments (p->n stays 0 when the schema is not that simple);
+ * fpg_args_fast returns 1 when the path's segments pass p as they
+ * would pass the validator, each as its own text: an integer only in
+ * its canonical decimal form.  0 means "ask the validator". */
+void	 fpg_args_plan(const json_t *schema, char *const *tsegs, size_t n,
+	    struct fpg_argplan *p);
+int	 fpg_args_fast(const struct fpg_argplan *, char *const *segs);
 
 /* resp.c */
 enum fpg_err fpg_send_validation(struct fpg_req *, json_t *errors);

@@ -1,6 +1,6 @@
 /*
- * io.c -- a request's input and output, over FastCGI (libfcgi's
- * streams) or CGI (the environment and stdio, RFC 3875): parameters,
+ * io.c -- a request's input and output, over FastCGI (fcgi.c's
+ * connection) or CGI (the environment and stdio, RFC 3875): parameters,
  * the bounded body, the response bytes.  Nothing here knows routes,
  * schemas or the database.
  */
@@ -20,11 +20,11 @@ static const char *const env_names[FPG_ENV_N] = { "REQUEST_METHOD",
 	"HTTP_X_REQUEST_ID", "HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH",
 	"HTTP_TRACEPARENT", "HTTP_AUTHORIZATION", "HTTP_ORIGIN" };
 
-/* The parameter list: libfcgi's, the caller's (tests), or environ. */
+/* The parameter list: the connection's, the caller's (tests), or environ. */
 static char **
 env_list(const struct fpg_req *r)
 {
-	return r->fr ? r->fr->envp : r->envp ? r->envp : environ;
+	return r->fc ? r->fc->envp : r->envp ? r->envp : environ;
 }
 
 /* Whether a header's value can be read: bounded, no control bytes. */
@@ -126,8 +126,8 @@ fpg_req_env(const struct fpg_req *r, const char *name)
 			if (name[0] == env_names[i][0] &&
 			    strcmp(name, env_names[i]) == 0)
 				return r->env[i];
-	if (r->fr)
-		return FCGX_GetParam(name, r->fr->envp);
+	if (r->fc)
+		return FCGX_GetParam(name, r->fc->envp);
 	if (r->envp)
 		return FCGX_GetParam(name, r->envp);
 	return getenv(name);
@@ -141,8 +141,8 @@ fpg_req_read(struct fpg_req *r, char *buf, size_t n)
 
 	if (n > INT32_MAX)
 		n = INT32_MAX;
-	if (r->fr)
-		return FCGX_GetStr(buf, (int)n, r->fr->in);
+	if (r->fc)
+		return fpg_fcgi_read(r->fc, buf, n);
 	got = fread(buf, 1, n, r->in ? r->in : stdin);
 	return got == 0 && ferror(r->in ? r->in : stdin) ? -1 : (int)got;
 }
@@ -153,8 +153,8 @@ fpg_req_write(struct fpg_req *r, const char *buf, size_t n)
 {
 	if (n > INT32_MAX)
 		return -1;
-	if (r->fr)
-		return FCGX_PutStr(buf, (int)n, r->fr->out) == (int)n ? 0 : -1;
+	if (r->fc)
+		return fpg_fcgi_write(r->fc, buf, n);
 	return fwrite(buf, 1, n, r->out ? r->out : stdout) == n ? 0 : -1;
 }
 
@@ -180,7 +180,7 @@ fpg_io_read_body(struct fpg_req *r, size_t max)
 		return 400;
 	if (n > (long long)max)
 		return 413;
-	if (r->fr == NULL && n < 0)
+	if (r->fc == NULL && n < 0)
 		return 411;
 	want = n >= 0 ? (size_t)n : max + 1;
 	cap = n >= 0 ? (size_t)n : (max + 1 < 65536 ? max + 1 : 65536);
@@ -222,11 +222,11 @@ fpg_io_drain(struct fpg_req *r)
 	size_t	 total = 0;
 	int	 n;
 
-	if (r->fr == NULL)
+	if (r->fc == NULL)
 		return;
 	while ((n = fpg_req_read(r, buf, sizeof(buf))) > 0)
 		if ((total += (size_t)n) > DRAIN_MAX) {
-			r->fr->keepConnection = 0;
+			r->fc->keep = 0;
 			break;
 		}
 }

@@ -490,6 +490,15 @@ fpg_arg(struct fpg_req *r, const char *name)
 	json_t	*v = NULL;
 	char	 tmp[64];
 
+	if (r->path_fast) {
+		const struct fpg_argplan *p = &r->route->path_plan;
+		size_t	 i, l = strlen(name);
+
+		for (i = 0; i < p->n; i++)
+			if (p->a[i].namelen == l &&
+			    memcmp(p->a[i].name, name, l) == 0)
+				return r->segs[p->a[i].seg];
+	}
 	if (r->path_args)
 		v = json_object_get(r->path_args, name);
 	if (v == NULL && r->query_args)

@@ -141,6 +141,8 @@ fpg_router_init(struct fpg_router *ro, const struct fpg_route *defs,
 		    compile(rt, "body", rt->body_schema, &cr->body_schema,
 		    NULL, err, errsz) == -1)
 			return -1;
+		fpg_args_plan(cr->path_json, cr->segs, cr->nsegs,
+		    &cr->path_plan);
 	}
 	return 0;
 }

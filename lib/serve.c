@@ -10,12 +10,16 @@
  * self-pipe the signal handler writes.  A worker takes whichever is
  * ready, serves one request and goes back, so a connection the web
  * server keeps open holds no thread between requests (libfcgi's own
- * loop pins a thread to each).  The socket is in the set
+ * loop pinned a thread to each).  The FastCGI records are fcgi.c's.  The socket is in the set
  * with EPOLLEXCLUSIVE, so a new connection wakes one process of those
  * sharing it, not all of them.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,12 +38,17 @@
 #define IDLE_MS		30000		/* overflow connection idle close */
 #define CONNS_MAX	1024		/* FastCGI connections per process */
 #define DRAIN_MAX_MS	10000		/* stopping: then close kept connections */
+#define FIRST_MS	2000		/* a new connection's first bytes */
 
 /* The running resource (main.c), read-only while serving. */
 static const struct fpg_app	*app;
+/* FCGI_WEB_SERVER_ADDRS: the IPv4 addresses a TCP socket takes
+ * connections from (libfcgi's variable, kept); NULL: any. */
+static const char		*web_addrs;
 
 /*
- * A FastCGI connection and libfcgi's state for it.  A kept connection
+ * A FastCGI connection and fcgi.c's state for it (its buffers stay
+ * with the slot, for the connections after it).  A kept connection
  * waiting in the set is IDLE; the worker that takes its next request
  * makes it BUSY, and so does a stopping worker that closes it, so the
  * two never both have it.  ARMING: being put back in the set.
@@ -47,7 +56,7 @@ static const struct fpg_app	*app;
 enum conn_state { C_FREE, C_BUSY, C_ARMING, C_IDLE };
 
 struct conn {
-	FCGX_Request	 fr;
+	struct fpg_fcgi	 fc;
 	struct conn	*next;		/* free list */
 	int		 state;		/* enum conn_state, atomic */
 	int		 last;		/* the web server half-closed it */
@@ -58,6 +67,8 @@ struct worker {
 	struct fpg_db	 db;
 	struct fpg_db	 rdb;		/* a read replica's, if any */
 	struct conn	*spare;		/* a free conn of its own, no lock */
+	struct fpg_fcgi	 bufs;		/* fcgi.c's buffers, lent to the
+					   connection it serves */
 };
 
 static volatile sig_atomic_t	 stopping;
@@ -94,12 +105,13 @@ conn_get(struct worker *w)
 		pthread_mutex_lock(&conns_mu);
 		if ((c = free_conns) != NULL)
 			free_conns = c->next;
-		else if (nconns < CONNS_MAX)	/* untouched memory till now */
+		else if (nconns < CONNS_MAX) {	/* untouched memory till now */
 			c = &conns[nconns++];
+			fpg_fcgi_init(&c->fc, -1);
+		}
 		pthread_mutex_unlock(&conns_mu);
 	}
 	if (c != NULL) {
-		FCGX_InitRequest(&c->fr, lfd, 0);
 		c->state = C_BUSY;
 		c->last = 0;
 		__atomic_add_fetch(&nlive, 1, __ATOMIC_RELAXED);
@@ -110,7 +122,7 @@ conn_get(struct worker *w)
 static void
 conn_put(struct worker *w, struct conn *c)
 {
-	FCGX_Free(&c->fr, 1);	/* closes the connection, if open */
+	fpg_fcgi_close(&c->fc, 1);	/* if open; its buffers stay */
 	__atomic_store_n(&c->state, C_FREE, __ATOMIC_RELEASE);
 	__atomic_sub_fetch(&nlive, 1, __ATOMIC_RELAXED);
 	if (w->spare == NULL) {
@@ -123,25 +135,6 @@ conn_put(struct worker *w, struct conn *c)
 	pthread_mutex_unlock(&conns_mu);
 }
 
-/*
- * Ends a request.  libfcgi closes a connection by shutting it down and
- * waiting for the web server to close first (up to 2 s), so that input
- * left unread cannot reset the connection under a response still on
- * its way.  fpg_req_handle reads the input to its end (unless there is
- * too much of it); when it did, nothing is left unread, and the worker
- * closes at once instead of waiting for the web server's turn on the
- * CPU.  Returns 1 when the web server keeps the connection for another
- * request.
- */
-static int
-finish(FCGX_Request *fr)
-{
-	if (!fr->keepConnection && fr->in != NULL && fr->in->isClosed)
-		FCGX_Detach(fr);
-	FCGX_Finish_r(fr);
-	return fr->ipcFd >= 0;
-}
-
 /* Waits in the set for a kept connection's next request (one-shot). */
 static int
 conn_arm(struct conn *c)
@@ -152,11 +145,11 @@ conn_arm(struct conn *c)
 	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
 	ev.data.ptr = c;
 	__atomic_store_n(&c->state, C_ARMING, __ATOMIC_RELEASE);
-	/* A connection that libfcgi closed and replaced by a new one
-	 * under the same number left the set when it was closed. */
-	if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fr.ipcFd, &ev) == 0 ||
+	/* A connection closed and replaced by a new one under the same
+	 * number left the set when it was closed. */
+	if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fc.fd, &ev) == 0 ||
 	    (errno == ENOENT &&
-	     epoll_ctl(ep, EPOLL_CTL_ADD, c->fr.ipcFd, &ev) == 0)) {
+	     epoll_ctl(ep, EPOLL_CTL_ADD, c->fc.fd, &ev) == 0)) {
 		__atomic_store_n(&c->state, C_IDLE, __ATOMIC_RELEASE);
 		return 0;
 	}
@@ -217,46 +210,132 @@ drain(struct worker *w)
 		st = C_IDLE;
 		if (__atomic_compare_exchange_n(&c->state, &st, C_BUSY, 0,
 		    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-			epoll_ctl(ep, EPOLL_CTL_DEL, c->fr.ipcFd, NULL);
+			epoll_ctl(ep, EPOLL_CTL_DEL, c->fc.fd, NULL);
 			conn_put(w, c);
 		}
 	}
 	return __atomic_load_n(&nlive, __ATOMIC_RELAXED) == 0 || now >= end;
 }
 
+/* Whether a TCP peer is one of FCGI_WEB_SERVER_ADDRS (as libfcgi's
+ * ClientAddrOK: a comma-separated list of IPv4 addresses). */
+static int
+addr_ok(const struct sockaddr_in *sin)
+{
+	const char	*p = web_addrs, *e;
+	char		 one[INET_ADDRSTRLEN + 1];
+	size_t		 n;
+
+	if (p == NULL || *p == '\0')
+		return 1;
+	for (; p != NULL; p = e != NULL ? e + 1 : NULL) {
+		e = strchr(p, ',');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n >= sizeof(one))
+			continue;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (inet_addr(one) == sin->sin_addr.s_addr)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A new connection's first bytes, waited for up to FIRST_MS: one that
+ * sends nothing is closed rather than holding a worker (libfcgi's
+ * "keeper" check on accepted connections).
+ */
+static int
+first_bytes(int fd)
+{
+	struct pollfd p;
+
+	p.fd = fd;
+	p.events = POLLIN;
+	return poll(&p, 1, FIRST_MS) > 0 && (p.revents & POLLIN);
+}
+
 /*
  * Serves the next request of c: a new connection from the socket (c
- * fresh from the free list) or a kept one that became readable.  Then
- * c goes back to the set, or to the free list once closed.
+ * fresh from the free list) or a kept one that became readable, and
+ * any the web server sent after it that fcgi.c has read already.
+ * Then c goes back to the set, or to the free list once closed.  The
+ * worker's buffers serve c meanwhile (see serve_one).
  */
+static void serve_one(struct worker *, struct conn *);
+
 static void
 serve_conn(struct worker *w, struct conn *c)
 {
-	struct fpg_req	r;
-	int		rc;
+	fpg_fcgi_swap(&c->fc, &w->bufs);
+	serve_one(w, c);
+}
 
-	rc = FCGX_Accept_r(&c->fr);
-	if (rc < 0) {
-		/* EAGAIN: another process took the connection, or a kept
-		 * one was closed and none waited to replace it. */
-		if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
-			fpg_log(FPG_LOG_WARN, "accept: %s", strerror(-rc));
-			usleep(10000);
-		}
-		conn_put(w, c);
-		return;
-	}
-	memset(&r, 0, sizeof(r));
-	r.app = app;
-	r.fr = &c->fr;
-	r.db = r.primary = &w->db;
-	r.replica = w->rdb.cf != NULL ? &w->rdb : NULL;
-	fpg_req_handle(&r);
-	if (c->last)
-		c->fr.keepConnection = 0;	/* served what was sent */
-	if (finish(&c->fr) && conn_arm(c) == 0)
+/* Gives the worker its buffers back; c then waits or is put. */
+static void
+done(struct worker *w, struct conn *c, int wait)
+{
+	fpg_fcgi_swap(&c->fc, &w->bufs);
+	if (wait && conn_arm(c) == 0)
 		return;
 	conn_put(w, c);
+}
+
+static void
+serve_one(struct worker *w, struct conn *c)
+{
+	struct fpg_req		r;
+	struct sockaddr_storage	sa;
+	socklen_t		salen = sizeof(sa);
+	int			fd, on = 1;
+
+	if (c->fc.fd < 0) {
+		if ((fd = accept4(lfd, (struct sockaddr *)&sa, &salen,
+		    SOCK_CLOEXEC)) < 0) {
+			/* EAGAIN: another process took the connection. */
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED) {
+				fpg_log(FPG_LOG_WARN, "accept: %s",
+				    strerror(errno));
+				usleep(10000);
+			}
+			done(w, c, 0);
+			return;
+		}
+		c->fc.fd = c->fc.wfd = fd;
+		/* TCP: answers go out at once (no Nagle), and only to the
+		 * web servers listed, as libfcgi did. */
+		if (sa.ss_family == AF_INET || sa.ss_family == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+			    sizeof(on));
+		if ((sa.ss_family == AF_INET &&
+		    !addr_ok((struct sockaddr_in *)&sa)) || !first_bytes(fd)) {
+			fpg_fcgi_close(&c->fc, 0);
+			done(w, c, 0);
+			return;
+		}
+	}
+	do {
+		/* The connection ended between requests, or broke. */
+		if (fpg_fcgi_begin(&c->fc) == -1) {
+			done(w, c, 0);
+			return;
+		}
+		memset(&r, 0, sizeof(r));
+		r.app = app;
+		r.fc = &c->fc;
+		r.db = r.primary = &w->db;
+		r.replica = w->rdb.cf != NULL ? &w->rdb : NULL;
+		fpg_req_handle(&r);
+		if (c->last)
+			c->fc.keep = 0;	/* served what was sent */
+		if (!fpg_fcgi_end(&c->fc)) {
+			done(w, c, 0);
+			return;
+		}
+	} while (fpg_fcgi_pending(&c->fc));
+	done(w, c, 1);
 }
 
 /*
@@ -269,7 +348,8 @@ pending(const struct conn *c)
 {
 	char	 b;
 
-	return recv(c->fr.ipcFd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+	return fpg_fcgi_pending(&c->fc) ||
+	    recv(c->fc.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
 /* A worker whose database connection is lost and not yet back. */
@@ -368,7 +448,7 @@ work(void *arg)
 		    !pending(c)) {
 			/* The web server closed it with nothing unread:
 			 * no need to linger. */
-			FCGX_Detach(&c->fr);
+			fpg_fcgi_close(&c->fc, 0);
 			conn_put(w, c);
 			continue;
 		} else if (ev.events & (EPOLLRDHUP | EPOLLHUP))
@@ -445,6 +525,7 @@ fpg_serve_fcgi(const struct fpg_app *a, int fd)
 
 	app = a;
 	lfd = fd;
+	web_addrs = getenv("FCGI_WEB_SERVER_ADDRS");
 	n = nworkers = app->conf.pool_size + app->conf.max_overflow;
 	ws = calloc((size_t)n, sizeof(*ws));
 	conns = calloc(CONNS_MAX, sizeof(*conns));
@@ -460,12 +541,15 @@ fpg_serve_fcgi(const struct fpg_app *a, int fd)
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, STACK_SIZE);
 	/*
-	 * The workers never take a signal: libfcgi's reads and writes do
-	 * not restart after EINTR, so a stop signal landing on a worker
-	 * could fail the request it is serving.  They inherit this mask;
+	 * The workers never take a signal: fcgi.c retries its reads and
+	 * writes after EINTR, but libpq's waits and a lingering close's
+	 * poll would be cut short, failing the request being served.
+	 * They inherit this mask;
 	 * the main thread, waiting in pthread_join, takes them all.
 	 */
 	pthread_sigmask(SIG_BLOCK, &stopsigs, &old);
+	for (i = 0; i < n; i++)
+		fpg_fcgi_init(&ws[i].bufs, -1);
 	for (i = 0; i < n; i++) {
 		fpg_db_init(&ws[i].db, &app->dbconf, app->res->stmts,
 		    app->res->name, i >= app->conf.pool_size);
@@ -488,8 +572,9 @@ fpg_serve_fcgi(const struct fpg_app *a, int fd)
 		pthread_join(ws[i].thread, NULL);
 	/* What the drain left (nothing, unless it ran out of time). */
 	for (i = 0; i < nconns; i++)
-		if (conns[i].state != C_FREE)
-			FCGX_Free(&conns[i].fr, 1);
+		fpg_fcgi_free(&conns[i].fc);
+	for (i = 0; i < n; i++)
+		fpg_fcgi_free(&ws[i].bufs);
 	close(ep);
 	free(ws);
 	free(conns);

@@ -92,13 +92,18 @@ fpg_validate(struct fpg_req *r)
 	const struct fpg_croute	*cr = r->route;
 	struct fpg_kv		 pargs[FPG_SEGMENTS_MAX];
 	size_t			 i, np = 0;
-	json_t			*errs = json_array();
+	json_t			*errs;
 
-	if (errs == NULL) {
+	/* GET /items/{id}: a plain integer checked in place, no JSON. */
+	r->path_fast = fpg_args_fast(&cr->path_plan, r->segs);
+	if (r->path_fast && cr->query_schema == NULL &&
+	    cr->body_schema == NULL)
+		return FPG_OK;
+	if ((errs = json_array()) == NULL) {
 		fpg_send_error(r, 500, "Internal Server Error");
 		return FPG_EANSWERED;
 	}
-	for (i = 0; i < cr->nsegs; i++)
+	for (i = 0; i < cr->nsegs && !r->path_fast; i++)
 		if (cr->segs[i][0] == '{') {
 			size_t l = strlen(cr->segs[i]);
 
@@ -107,7 +112,9 @@ fpg_validate(struct fpg_req *r)
 			pargs[np++].val = r->segs[i];
 		}
 	/* Without a path schema the {params} are plain strings. */
-	if (cr->path_schema == NULL && np > 0) {
+	if (r->path_fast)
+		;	/* passed: the segments are the arguments */
+	else if (cr->path_schema == NULL && np > 0) {
 		if ((r->path_args = json_object()) == NULL)
 			goto oom;
 		for (i = 0; i < np; i++) {

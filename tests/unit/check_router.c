@@ -776,6 +776,164 @@ START_TEST(t_args_path)
 }
 END_TEST
 
+/* --- fpg_args_plan, fpg_args_fast --------------------------------- */
+
+/*
+ * Whether the validator's way passes value v of the template's {id}
+ * under schema (coerced, then validated); the text fpg_arg() would
+ * give the handler in out.
+ */
+static int
+slow_passes(const char *schema, const char *v, char *out, size_t outsz)
+{
+	struct fpg_schema	*s = S(schema);
+	const char *const	 p[] = { "id", v, NULL };
+	json_t			*o, *e, *loc = json_pack("[s]", "path"), *x;
+	int			 ok;
+
+	o = coerce(schema, "path", p, &e);
+	if (o != NULL && json_array_size(e) == 0)
+		fpg_schema_validate(s, o, loc, e, 10);
+	ok = o != NULL && json_array_size(e) == 0;
+	x = json_object_get(o, "id");
+	if (json_is_integer(x))
+		snprintf(out, outsz, "%lld", (long long)json_integer_value(x));
+	else
+		snprintf(out, outsz, "%s", json_is_string(x) ?
+		    json_string_value(x) : "?");
+	json_decref(o);
+	json_decref(e);
+	json_decref(loc);
+	fpg_schema_free(s);
+	return ok;
+}
+
+/* Plans schema for /items/{id}; the plan's length. */
+static size_t
+plan(const char *schema, struct fpg_argplan *p)
+{
+	char *const	 t[] = { (char *)(uintptr_t)"items",
+			    (char *)(uintptr_t)"{id}" };
+	json_t		*j = J(schema);
+
+	fpg_args_plan(j, t, 2, p);
+	json_decref(j);
+	return p->n;
+}
+
+/* Schemas the fast way takes, and values it must agree on. */
+static const char *const fast_schemas[] = {
+	"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\","
+	"\"minimum\":1,\"maximum\":9223372036854775807,\"examples\":[2]}},"
+	"\"required\":[\"id\"]}",
+	ID_SCHEMA,
+	"{\"properties\":{\"id\":{\"type\":\"integer\",\"minimum\":-5,"
+	"\"maximum\":5}},\"additionalProperties\":false}",
+	"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\","
+	"\"minLength\":2,\"maxLength\":4,\"title\":\"t\"}}}",
+	"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"}}}",
+	NULL
+};
+
+static const char *const fast_values[] = {
+	"1", "0", "-1", "5", "6", "-5", "-6", "42", "007", "+7", "-0", "-",
+	"9223372036854775807", "9223372036854775808",
+	"-9223372036854775808", "-9223372036854775809",
+	"99999999999999999999", "1e3", "1.0", " 1", "1 ", "abc", "ab",
+	"abcde", "x", "caf\xc3\xa9", "a\tb", "\x7f", NULL
+};
+
+START_TEST(t_args_fast_agrees)
+{
+	struct fpg_argplan	 p;
+	char			 want[128];
+	char			*segs[2] = { (char *)(uintptr_t)"items", NULL };
+	size_t			 i, j, passed = 0;
+
+	for (i = 0; fast_schemas[i] != NULL; i++) {
+		ck_assert_msg(plan(fast_schemas[i], &p) == 1, "no plan: %s",
+		    fast_schemas[i]);
+		for (j = 0; fast_values[j] != NULL; j++) {
+			segs[1] = (char *)(uintptr_t)fast_values[j];
+			if (!fpg_args_fast(&p, segs))
+				continue;	/* the validator decides */
+			passed++;
+			ck_assert_msg(slow_passes(fast_schemas[i],
+			    fast_values[j], want, sizeof(want)),
+			    "fast passes what the validator refuses: %s %s",
+			    fast_schemas[i], fast_values[j]);
+			ck_assert_str_eq(want, segs[1]);
+		}
+	}
+	ck_assert_uint_ge(passed, 15);
+	/* The usual ids do take the fast way. */
+	plan(fast_schemas[0], &p);
+	segs[1] = (char *)(uintptr_t)"9223372036854775807";
+	ck_assert(fpg_args_fast(&p, segs));
+	segs[1] = (char *)(uintptr_t)"0";
+	ck_assert(!fpg_args_fast(&p, segs));
+	segs[1] = (char *)(uintptr_t)"9223372036854775808";
+	ck_assert(!fpg_args_fast(&p, segs));
+}
+END_TEST
+
+/* Anything the fast way cannot check exactly is the validator's. */
+START_TEST(t_args_fast_refuses)
+{
+	static const char *const slow[] = {
+		"true",
+		"{\"type\":\"object\"}",
+		"{\"type\":\"object\",\"properties\":{}}",
+		"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
+		"\"number\"}}}",
+		"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
+		"[\"integer\"]}}}",
+		"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
+		"\"integer\",\"minimum\":1.5}}}",
+		"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
+		"\"integer\",\"exclusiveMinimum\":1}}}",
+		"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
+		"\"integer\",\"multipleOf\":2}}}",
+		"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
+		"\"string\",\"pattern\":\"^a\"}}}",
+		"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
+		"\"string\",\"format\":\"uuid\"}}}",
+		"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
+		"\"string\",\"minLength\":-1}}}",
+		"{\"type\":\"object\",\"properties\":{\"id\":{\"$ref\":"
+		"\"#/$defs/i\"}},\"$defs\":{\"i\":{\"type\":\"integer\"}}}",
+		"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
+		"\"integer\"},\"x\":{\"type\":\"integer\"}}}",
+		"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
+		"\"integer\"}},\"required\":[\"id\",\"x\"]}",
+		"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
+		"\"integer\"}},\"additionalProperties\":{\"type\":\"string\"}}",
+		"{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
+		"\"integer\"}},\"minProperties\":2}",
+		"{\"type\":\"array\",\"properties\":{\"id\":{\"type\":"
+		"\"integer\"}}}",
+		NULL
+	};
+	struct fpg_argplan	 p;
+	char *const		 dup[] = { (char *)(uintptr_t)"{id}",
+				    (char *)(uintptr_t)"{id}" };
+	char			*segs[2] = { (char *)(uintptr_t)"items",
+				    (char *)(uintptr_t)"1" };
+	json_t			*j;
+	size_t			 i;
+
+	for (i = 0; slow[i] != NULL; i++) {
+		ck_assert_msg(plan(slow[i], &p) == 0, "planned: %s", slow[i]);
+		ck_assert(!fpg_args_fast(&p, segs));
+	}
+	/* "/{id}/{id}": the last value wins there, not here. */
+	j = J(ID_SCHEMA);
+	fpg_args_plan(j, dup, 2, &p);
+	json_decref(j);
+	ck_assert_uint_eq(p.n, 0);
+}
+END_TEST
+
 START_TEST(t_args_no_schema)
 {
 	struct fpg_req		 r;
@@ -963,6 +1121,8 @@ router_suite(void)
 	tcase_add_test(tc, t_args_unicode);
 	tcase_add_test(tc, t_args_path);
 	tcase_add_test(tc, t_args_no_schema);
+	tcase_add_test(tc, t_args_fast_agrees);
+	tcase_add_test(tc, t_args_fast_refuses);
 	suite_add_tcase(s, tc);
 	return s;
 }
