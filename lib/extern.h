@@ -191,7 +191,11 @@ struct fpg_fcgi {
 	size_t		 plen, pcap;
 	unsigned char	*out;		/* a STDOUT record being filled */
 	size_t		 outlen;
+	int64_t		 deadline;	/* the request read by then (us) */
+	long		 io_ms;		/* a request's reading, an answer's
+					   writing: at most (FPG_FCGI_IO_MS) */
 };
+#define FPG_FCGI_IO_MS	30000
 
 /* Sets up c for fd (no buffer yet), or frees c's buffers and closes. */
 void	 fpg_fcgi_init(struct fpg_fcgi *, int fd);

@@ -25,6 +25,11 @@
  * Every length is checked before it is used: a record's content is at
  * most 65535 bytes (its header says so in 16 bits), its padding 255,
  * and the buffers are fixed (input, output) or capped (parameters).
+ * The connection is non-blocking: a request is read, and an answer
+ * written, within io_ms (FPG_FCGI_IO_MS), so a web server that sends
+ * or reads too slowly loses the connection instead of holding a
+ * worker.  A parameter that would not read as one NAME=value (an empty
+ * name, a name with '=', a NUL) is left out.
  */
 #include <sys/socket.h>
 
@@ -69,6 +74,26 @@ fpg_fcgi_init(struct fpg_fcgi *c, int fd)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = c->wfd = fd;
+	c->io_ms = FPG_FCGI_IO_MS;
+}
+
+/*
+ * Waits until fd is ready for ev (the connection is non-blocking), at
+ * most until end (microseconds; past: only what is ready now).  0, or
+ * -1 when the time is up or the connection broke: a web server that
+ * sends or reads too slowly cannot hold a worker for longer.
+ */
+static int
+wait_io(int fd, short ev, int64_t end)
+{
+	struct pollfd	 p = { .fd = fd, .events = ev };
+	int64_t		 ms = (end - fpg_now_us()) / 1000;
+	int		 n;
+
+	do
+		n = poll(&p, 1, ms > 0 ? (int)(ms > 60000 ? 60000 : ms) : 0);
+	while (n < 0 && errno == EINTR);
+	return n > 0 && (p.revents & (ev | POLLHUP | POLLERR)) ? 0 : -1;
 }
 
 /*
@@ -112,13 +137,17 @@ fpg_fcgi_free(struct fpg_fcgi *c)
 }
 
 static int
-write_all(int fd, const unsigned char *p, size_t n)
+write_all(struct fpg_fcgi *c, const unsigned char *p, size_t n)
 {
-	ssize_t w;
+	int64_t	 end = fpg_now_us() + (int64_t)c->io_ms * 1000;
+	ssize_t	 w;
 
 	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
+		if ((w = write(c->wfd, p, n)) < 0) {
 			if (errno == EINTR)
+				continue;
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    wait_io(c->wfd, POLLOUT, end) == 0)
 				continue;
 			return -1;
 		}
@@ -150,7 +179,7 @@ end_record(struct fpg_fcgi *c, int id, int st)
 	put_hdr(r, T_END_REQUEST, id, 8, 0);
 	memset(r + HDR, 0, 8);
 	r[HDR + 4] = (unsigned char)st;
-	return write_all(c->wfd, r, sizeof(r));
+	return write_all(c, r, sizeof(r));
 }
 
 /*
@@ -176,6 +205,11 @@ fill(struct fpg_fcgi *c, size_t n)
 		got = read(c->fd, c->in + c->inlen, IN_SIZE - c->inlen);
 		if (got < 0 && errno == EINTR)
 			continue;
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (wait_io(c->fd, POLLIN, c->deadline) == -1)
+				return -1;
+			continue;
+		}
 		if (got <= 0)
 			return -1;
 		c->inlen += (size_t)got;
@@ -257,7 +291,7 @@ management(struct fpg_fcgi *c, const struct hdr *h)
 		memset(o, 0, 8);
 		o[0] = (unsigned char)h->type;
 		return skip(c, h->len + h->pad) == -1 ||
-		    write_all(c->wfd, body, HDR + 8) == -1 ? -1 : 0;
+		    write_all(c, body, HDR + 8) == -1 ? -1 : 0;
 	}
 	/* The names asked for are in one record's content. */
 	if (fill(c, h->len > IN_SIZE ? IN_SIZE : h->len) == -1 ||
@@ -287,7 +321,7 @@ management(struct fpg_fcgi *c, const struct hdr *h)
 	len = (size_t)(o - body) - HDR;
 	put_hdr(body, T_GET_VALUES_RESULT, 0, len, (8 - len % 8) % 8);
 	memset(o, 0, (8 - len % 8) % 8);
-	return write_all(c->wfd, body, HDR + len + (8 - len % 8) % 8);
+	return write_all(c, body, HDR + len + (8 - len % 8) % 8);
 }
 
 /*
@@ -309,6 +343,14 @@ make_env(struct fpg_fcgi *c)
 		if ((nl = pair_len(&p, end)) < 0 || (vl = pair_len(&p, end)) < 0 ||
 		    (size_t)(end - p) < (size_t)nl + (size_t)vl)
 			return -1;
+		/* An empty name, one with '=', or a NUL anywhere would
+		 * read as another NAME=value, or be cut short: such a
+		 * pair is left out. */
+		if (nl == 0 || memchr(p, '=', (size_t)nl) != NULL ||
+		    memchr(p, '\0', (size_t)nl + (size_t)vl) != NULL) {
+			p += nl + vl;
+			continue;
+		}
 		if (n + 1 >= c->envcap) {
 			size_t ncap = c->envcap ? c->envcap * 2 : 64;
 
@@ -374,7 +416,8 @@ static int
 other(struct fpg_fcgi *c, const struct hdr *h)
 {
 	if (h->type == T_BEGIN_REQUEST && h->id != 0) {
-		if (h->len != 8)
+		/* the open request's own id again: out of order */
+		if (h->len != 8 || h->id == c->id)
 			return -1;
 		/* multiplexing: not here */
 		return skip(c, h->len + h->pad) == -1 ||
@@ -398,27 +441,34 @@ fpg_fcgi_begin(struct fpg_fcgi *c)
 {
 	struct hdr	 h;
 	const unsigned char *b;
+	int		 role, flags;
 
 	c->id = c->keep = c->in_eof = 0;
 	c->left = c->pad = c->plen = 0;
 	c->rerr = c->werr = 0;
+	/* The whole request read within io_ms from its first byte. */
+	c->deadline = fpg_now_us() + (int64_t)c->io_ms * 1000;
 	for (;;) {
 		if (next_hdr(c, &h) == -1)
 			return -1;
 		if (c->id == 0 && h.type == T_BEGIN_REQUEST && h.id != 0) {
 			if (h.len != 8 || fill(c, 8) == -1)
 				return -1;
+			/* read before the padding is: skip may move the
+			 * buffer's bytes */
 			b = c->in + c->inoff;
+			role = b[0] << 8 | b[1];
+			flags = b[2];
 			c->inoff += 8;
 			if (skip(c, h.pad) == -1)
 				return -1;
-			if ((b[0] << 8 | b[1]) != ROLE_RESPONDER) {
+			if (role != ROLE_RESPONDER) {
 				if (end_record(c, h.id, ST_UNKNOWN_ROLE) == -1)
 					return -1;
 				continue;
 			}
 			c->id = h.id;
-			c->keep = b[2] & FLAG_KEEP_CONN;
+			c->keep = flags & FLAG_KEEP_CONN;
 			continue;
 		}
 		if (c->id != 0 && h.id == c->id && h.type == T_PARAMS) {
@@ -505,7 +555,7 @@ flush_out(struct fpg_fcgi *c, int last)
 		n += 3 * HDR;
 	}
 	c->outlen = 0;
-	if (n > 0 && write_all(c->wfd, c->out, n) == -1) {
+	if (n > 0 && write_all(c, c->out, n) == -1) {
 		c->werr = 1;
 		return -1;
 	}

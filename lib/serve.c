@@ -291,8 +291,9 @@ serve_one(struct worker *w, struct conn *c)
 	int			fd, on = 1;
 
 	if (c->fc.fd < 0) {
+		/* non-blocking: fcgi.c bounds every wait (io_ms) */
 		if ((fd = accept4(lfd, (struct sockaddr *)&sa, &salen,
-		    SOCK_CLOEXEC)) < 0) {
+		    SOCK_CLOEXEC | SOCK_NONBLOCK)) < 0) {
 			/* EAGAIN: another process took the connection. */
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED) {

@@ -2,11 +2,14 @@
  * check_fcgi.c -- lib/fcgi.c, the FastCGI wire, over a socketpair: a
  * request's parameters and body over several records, the answer's
  * records, kept and pipelined requests, management records, a second
- * request (multiplexing), another role, an abort, the bounds.
+ * request (multiplexing), another role, an abort, the bounds; and
+ * what a review found: a BEGIN_REQUEST split across reads, a slow web
+ * server, a second BEGIN_REQUEST of the same id, odd parameter names.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -457,6 +460,123 @@ START_TEST(t_cve_2025_23016)
 }
 END_TEST
 
+/* Review findings (session 5).  A BEGIN_REQUEST whose padding comes in
+ * a later read: its role and flags are read before the padding moves
+ * the buffer (they were read after, from whatever came next). */
+START_TEST(t_begin_split)
+{
+	struct wire	 w = { .n = 0 };
+	struct fpg_fcgi	 c;
+	unsigned char	 b[8] = { 0, 1, 1 }, p[64];
+	size_t		 n = pair(p, "REQUEST_METHOD", "GET");
+	pid_t		 pid;
+
+	rec(&w, 1, 1, b, 8, 8);			/* RESPONDER, KEEP_CONN */
+	ck_assert_int_eq(write(sv[0], w.b, 16), 16);	/* no padding yet */
+	w.n = 0;
+	memset(w.b, 0xee, 8);			/* the padding: not a role */
+	w.n = 8;
+	rec(&w, 4, 1, p, n, 0);
+	rec(&w, 4, 1, NULL, 0, 0);
+	rec(&w, 5, 1, NULL, 0, 0);
+	if ((pid = fork()) == 0) {
+		usleep(200000);
+		_exit(write(sv[0], w.b, w.n) == (ssize_t)w.n ? 0 : 1);
+	}
+	/* non-blocking, as serve.c accepts: fcgi.c waits for the rest */
+	fpg_fcgi_init(&c, sv[1]);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	ck_assert_int_eq(fpg_fcgi_begin(&c), 0);
+	ck_assert_int_eq(c.id, 1);
+	ck_assert_int_eq(c.keep, 1);
+	ck_assert_str_eq(c.envp[0], "REQUEST_METHOD=GET");
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	fpg_fcgi_free(&c);
+}
+END_TEST
+
+/* A web server that sends one byte and no more, or never reads the
+ * answer, holds the worker for io_ms at most, not forever. */
+START_TEST(t_slow_peer)
+{
+	struct wire	 w = { .n = 0 };
+	struct fpg_fcgi	 c;
+	static char	 big[1 << 20];
+	int64_t		 t0;
+
+	ck_assert_int_eq(write(sv[0], "\1", 1), 1);
+	fpg_fcgi_init(&c, sv[1]);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	c.io_ms = 300;
+	t0 = fpg_now_us();
+	ck_assert_int_eq(fpg_fcgi_begin(&c), -1);
+	ck_assert_int_ge(fpg_now_us() - t0, 250000);	/* it waited */
+	ck_assert_int_lt(fpg_now_us() - t0, 2000000);
+	fpg_fcgi_free(&c);
+
+	/* a whole request, then an answer bigger than the socket holds */
+	close(sv[0]);
+	setup();
+	get(&w, 1);
+	send_wire(&w);
+	fpg_fcgi_init(&c, sv[1]);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	c.io_ms = 300;
+	ck_assert_int_eq(fpg_fcgi_begin(&c), 0);
+	memset(big, 'x', sizeof(big));
+	t0 = fpg_now_us();
+	(void)fpg_fcgi_write(&c, big, sizeof(big));
+	ck_assert_int_eq(fpg_fcgi_end(&c), 0);		/* closed */
+	ck_assert_int_lt(fpg_now_us() - t0, 5000000);
+	fpg_fcgi_free(&c);
+}
+END_TEST
+
+/* A second BEGIN_REQUEST with the open request's own id: a protocol
+ * error (the connection closes), not a CANT_MPX_CONN for that id,
+ * which the web server would take as the request's end. */
+START_TEST(t_same_id)
+{
+	struct wire	 w = { .n = 0 };
+	struct fpg_fcgi	 c;
+	unsigned char	 x[8];
+
+	begin(&w, 1, 1, 1);
+	begin(&w, 1, 1, 1);
+	send_wire(&w);
+	shutdown(sv[0], SHUT_WR);
+	fpg_fcgi_init(&c, sv[1]);
+	ck_assert_int_eq(fpg_fcgi_begin(&c), -1);
+	fpg_fcgi_free(&c);
+	ck_assert_int_eq(recv(sv[0], x, sizeof(x), MSG_DONTWAIT), 0);
+}
+END_TEST
+
+/* Pairs that would not read as one NAME=value are left out: an empty
+ * name, a name with '=', a NUL in the name or the value. */
+START_TEST(t_odd_names)
+{
+	static const unsigned char p[] = {
+	    3, 1, 'A', '=', 'B', 'v',		/* A=B = v */
+	    0, 1, 'x',				/* "" = x */
+	    3, 3, 'N', 'U', 'L', 'a', 0, 'b',	/* NUL = a\0b */
+	    4, 1, 'G', 'O', 'O', 'D', '1' };	/* GOOD = 1 */
+	struct wire	 w = { .n = 0 };
+	struct fpg_fcgi	 c;
+
+	begin(&w, 1, 1, 1);
+	rec(&w, 4, 1, p, sizeof(p), 0);
+	rec(&w, 4, 1, NULL, 0, 0);
+	rec(&w, 5, 1, NULL, 0, 0);
+	send_wire(&w);
+	fpg_fcgi_init(&c, sv[1]);
+	ck_assert_int_eq(fpg_fcgi_begin(&c), 0);
+	ck_assert_str_eq(c.envp[0], "GOOD=1");
+	ck_assert_ptr_null(c.envp[1]);
+	fpg_fcgi_free(&c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -476,6 +596,10 @@ main(void)
 	tcase_add_test(tc, t_malformed);
 	tcase_add_test(tc, t_swap);
 	tcase_add_test(tc, t_cve_2025_23016);
+	tcase_add_test(tc, t_begin_split);
+	tcase_add_test(tc, t_slow_peer);
+	tcase_add_test(tc, t_same_id);
+	tcase_add_test(tc, t_odd_names);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
