@@ -191,7 +191,8 @@ struct fpg_fcgi {
 	size_t		 plen, pcap;
 	unsigned char	*out;		/* a STDOUT record being filled */
 	size_t		 outlen;
-	int64_t		 deadline;	/* the request read by then (us) */
+	int64_t		 deadline;	/* the request read by then (us;
+					   0: not waited for yet) */
 	long		 io_ms;		/* a request's reading, an answer's
 					   writing: at most (FPG_FCGI_IO_MS) */
 };

@@ -29,7 +29,7 @@
  * written, within io_ms (FPG_FCGI_IO_MS), so a web server that sends
  * or reads too slowly loses the connection instead of holding a
  * worker.  A parameter that would not read as one NAME=value (an empty
- * name, a name with '=', a NUL) is left out.
+ * name, a name with '=') is left out.
  */
 #include <sys/socket.h>
 
@@ -136,10 +136,20 @@ fpg_fcgi_free(struct fpg_fcgi *c)
 	fpg_fcgi_init(c, -1);
 }
 
+/* The time a wait may last till: io_ms from the first wait (the clock
+ * is read only when there is something to wait for). */
+static int64_t
+until(int64_t *end, long io_ms)
+{
+	if (*end == 0)
+		*end = fpg_now_us() + (int64_t)io_ms * 1000;
+	return *end;
+}
+
 static int
 write_all(struct fpg_fcgi *c, const unsigned char *p, size_t n)
 {
-	int64_t	 end = fpg_now_us() + (int64_t)c->io_ms * 1000;
+	int64_t	 end = 0;
 	ssize_t	 w;
 
 	while (n > 0) {
@@ -147,7 +157,7 @@ write_all(struct fpg_fcgi *c, const unsigned char *p, size_t n)
 			if (errno == EINTR)
 				continue;
 			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-			    wait_io(c->wfd, POLLOUT, end) == 0)
+			    wait_io(c->wfd, POLLOUT, until(&end, c->io_ms)) == 0)
 				continue;
 			return -1;
 		}
@@ -206,7 +216,8 @@ fill(struct fpg_fcgi *c, size_t n)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (wait_io(c->fd, POLLIN, c->deadline) == -1)
+			if (wait_io(c->fd, POLLIN, until(&c->deadline,
+			    c->io_ms)) == -1)
 				return -1;
 			continue;
 		}
@@ -324,6 +335,12 @@ management(struct fpg_fcgi *c, const struct hdr *h)
 	return write_all(c, body, HDR + len + (8 - len % 8) % 8);
 }
 
+static int
+name_ok(const unsigned char *p, long n)
+{
+	return n > 0 && memchr(p, '=', (size_t)n) == NULL;
+}
+
 /*
  * Turns the PARAMS stream (c->params, c->plen bytes) into NUL-ended
  * "NAME=value" strings in place (a pair's lengths take at least the 2
@@ -343,11 +360,10 @@ make_env(struct fpg_fcgi *c)
 		if ((nl = pair_len(&p, end)) < 0 || (vl = pair_len(&p, end)) < 0 ||
 		    (size_t)(end - p) < (size_t)nl + (size_t)vl)
 			return -1;
-		/* An empty name, one with '=', or a NUL anywhere would
-		 * read as another NAME=value, or be cut short: such a
-		 * pair is left out. */
-		if (nl == 0 || memchr(p, '=', (size_t)nl) != NULL ||
-		    memchr(p, '\0', (size_t)nl + (size_t)vl) != NULL) {
+		/* An empty name, or one with '=', would read as another
+		 * NAME=value: such a pair is left out.  (A NUL only cuts
+		 * a name or value short: the name then matches none.) */
+		if (!name_ok(p, nl)) {
 			p += nl + vl;
 			continue;
 		}
@@ -446,8 +462,8 @@ fpg_fcgi_begin(struct fpg_fcgi *c)
 	c->id = c->keep = c->in_eof = 0;
 	c->left = c->pad = c->plen = 0;
 	c->rerr = c->werr = 0;
-	/* The whole request read within io_ms from its first byte. */
-	c->deadline = fpg_now_us() + (int64_t)c->io_ms * 1000;
+	/* The whole request read within io_ms of its first wait. */
+	c->deadline = 0;
 	for (;;) {
 		if (next_hdr(c, &h) == -1)
 			return -1;
