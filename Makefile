@@ -20,7 +20,7 @@ CFLAGS	?= $(OPT)
 ALL_CFLAGS = -std=c99 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) $(HARDEN) -fPIC \
 	  -fvisibility=hidden -I lib -I $(PG_INC) $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all) \
 	  $(CFLAGS)
-LDLIBS_LIB = -lfcgi -lpq -ljansson -lpcre2-8 -lcrypto -lpthread
+LDLIBS_LIB = -lpq -ljansson -lpcre2-8 -lcrypto -lpthread
 SANLD	= $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 RPATH	= -Wl,-rpath,'$$ORIGIN/../lib'
 

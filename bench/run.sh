@@ -290,24 +290,31 @@ HZ=$(getconf CLK_TCK)
 # PostgreSQL spent during the measured run: per request, it shows where
 # the machine's time goes however loaded the machine is.
 # $1 name, $2 port, $3 description, $4 a function printing the serving
-# processes' pids (for RSS), $5 JSON object of settings.
+# processes' pids (for RSS), $5 JSON object of settings, $6 (optional)
+# a function printing the web server's pids among them: its share of
+# the serving CPU, the rest being the responders'.
 cases() {
-	local name=$1 port=$2 desc=$3 pidfn=$4 conf=$5 c j rss s0 p0 s1 p1
+	local name=$1 port=$2 desc=$3 pidfn=$4 conf=$5 webfn=${6:-} c j rss
+	local s0 p0 w0 s1 p1 w1 web=
 	for c in $CASES; do
 		wrk_run "$port" "$c" "$WARMUP" >/dev/null
 		s0=$(ticks $($pidfn)) p0=$(ticks $(pg_pids))
+		w0=$([ -n "$webfn" ] && ticks $($webfn) || echo 0)
 		j=$(wrk_run "$port" "$c" "$DURATION")
 		s1=$(ticks $($pidfn)) p1=$(ticks $(pg_pids))
+		w1=$([ -n "$webfn" ] && ticks $($webfn) || echo 0)
+		[ -n "$webfn" ] && web=",\"web\":$(((w1 - w0) * 1000 / HZ))"
 		rss=$(rss_kb $($pidfn))
-		printf '{"contender":"%s","case":"%s","desc":"%s","rss_kb":%d,"conf":%s,"cpu_ms":{"serve":%d,"pg":%d},"wrk":%s}\n' \
+		printf '{"contender":"%s","case":"%s","desc":"%s","rss_kb":%d,"conf":%s,"cpu_ms":{"serve":%d,"pg":%d%s},"wrk":%s}\n' \
 		    "$name" "$c" "$desc" "$rss" "$conf" \
 		    $(((s1 - s0) * 1000 / HZ)) $(((p1 - p0) * 1000 / HZ)) \
-		    "$j" >>"$B/rows.jsonl"
+		    "$web" "$j" >>"$B/rows.jsonl"
 		$PY bench/report.py row "$B/rows.jsonl" >&2
 	done
 }
 
 fastpg_pids() { tree "$(cat "$W/run/items.pid")" "$(cat "$NGX/nginx.pid")"; }
+ngx_pids() { tree "$(cat "$NGX/nginx.pid")"; }
 fastpg_pgb_pids() { fastpg_pids; cat "$W/pgbouncer/pgbouncer.pid"; }
 
 # The least a responder can do (bench/peers/minimal.c): libfcgi + libpq
@@ -327,7 +334,7 @@ contender_minimal() {
 	fastpg_nginx "$NGX" "$((PORT + 5))" "$sock" "$NGINX_WORKERS" 0
 	CASES=get cases minimal "$((PORT + 5))" \
 	    "nginx ($NGINX_WORKERS worker, no keepalive) + bench/peers/minimal.c ($((PROCS * POOL)) threads, one prepared statement)" \
-	    minimal_pids "{\"threads\":$((PROCS * POOL))}"
+	    minimal_pids "{\"threads\":$((PROCS * POOL))}" ngx_pids
 	nginx_stop "$NGX"
 	pkill -f "^$B/minimal " 2>/dev/null || true
 }
@@ -347,7 +354,8 @@ contender_fastpg() { # name procs pool workers keepalive [pgbouncer]
 	cases "$name" "$((PORT + 1))" \
 	    "nginx ($workers worker$([ "$workers" = 1 ] || echo s)$([ "$ka" -gt 0 ] && echo ", keepalive $ka" || echo ", no keepalive")) + $procs x items (POOL_SIZE=$pool)${via:+ + PgBouncer $(pgbouncer --version | awk 'NR == 1 {print $2}') (transaction pooling, DB_PREPARE=false)}" \
 	    "fastpg_${via:+pgb_}pids" \
-	    "{\"procs\":$procs,\"pool_size\":$pool,\"nginx_workers\":$workers,\"keepalive\":$ka}"
+	    "{\"procs\":$procs,\"pool_size\":$pool,\"nginx_workers\":$workers,\"keepalive\":$ka}" \
+	    ngx_pids
 	# RSS of each responder process after its cases.
 	# (smaps_rollup: how much of it is the process's own, how much
 	# shared-library pages.)

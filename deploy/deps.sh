@@ -14,7 +14,9 @@ prometheus pgbouncer openssl iproute2 $*"
 # needs no running systemd); prometheus: promtool, which lints the
 # metrics the tests scrape (its server is not started); pgbouncer: the
 # tests' pass through PgBouncer (local.sh up --pgbouncer starts its own);
-# openssl, iproute2: the hosts test (a throw-away CA, network namespaces).
+# openssl, iproute2: the hosts test (a throw-away CA, network namespaces);
+# libfcgi-dev: only bench/peers/minimal.c, the hand-written responder
+# `make bench` measures against (libfastpg does not link libfcgi).
 missing=
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -6,7 +6,6 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include <fcgiapp.h>
 
 #include "fastpg.h"
 #include "url.h"
@@ -239,6 +238,11 @@ struct fpg_access {
 	long		 us, db_us, parse_us, validate_us;
 };
 void	 fpg_log_access(const struct fpg_access *);
+/* A worker's access lines in batches, written before it waits. */
+int	 fpg_log_batch(void);
+int	 fpg_log_pending(void);
+void	 fpg_log_flush(void);
+void	 fpg_log_crash_guard(void);
 
 /* --- db.c: the database, knowing nothing of HTTP ---------------------- */
 
@@ -543,6 +547,7 @@ void	 fpg_req_handle(struct fpg_req *);
 void	 fpg_io_index(struct fpg_req *);
 const char *fpg_io_env(const struct fpg_req *, enum fpg_env);
 const char *fpg_req_env(const struct fpg_req *, const char *);
+const char *fpg_env_get(char **, const char *);
 int	 fpg_req_read(struct fpg_req *, char *, size_t);
 int	 fpg_req_write(struct fpg_req *, const char *, size_t);
 int	 fpg_io_read_body(struct fpg_req *, size_t max);
@@ -613,6 +618,7 @@ enum fpg_err fpg_send_db_error(struct fpg_req *);
 
 /* serve.c: the FastCGI workers. */
 void	 fpg_serve_signals(void);
+int	 fpg_fd_listening(int);
 int	 fpg_serve_fcgi(const struct fpg_app *, int fd);
 
 /* openapi.c */

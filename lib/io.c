@@ -45,7 +45,7 @@ header_ok(const char *v)
 
 /*
  * Finds the parameters of enum fpg_env in one pass over the list, the
- * first of each name as FCGX_GetParam would (it scans the list from
+ * first of each name as fpg_env_get would (it scans the list from
  * the start on every call).  On the way, every header (HTTP_* and
  * CONTENT_TYPE) is checked: one the library could not read (a control
  * byte, or longer than FPG_HEADER_MAX) is remembered in bad_header, and
@@ -126,11 +126,19 @@ fpg_req_env(const struct fpg_req *r, const char *name)
 			if (name[0] == env_names[i][0] &&
 			    strcmp(name, env_names[i]) == 0)
 				return r->env[i];
-	if (r->fc)
-		return FCGX_GetParam(name, r->fc->envp);
-	if (r->envp)
-		return FCGX_GetParam(name, r->envp);
-	return getenv(name);
+	return fpg_env_get(env_list(r), name);
+}
+
+/* The value of the first "name=value" in a NULL-terminated list. */
+const char *
+fpg_env_get(char **envp, const char *name)
+{
+	size_t	n = strlen(name);
+
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
 }
 
 /* Reads up to n body bytes; 0 at the end, -1 on error. */

@@ -1,9 +1,24 @@
 /*
  * log.c -- one line per event on stderr, written with one write(2) so
  * that lines from several threads and processes never interleave.
+ *
+ * A worker's access lines are written in batches (fpg_log_batch): kept
+ * in a PIPE_BUF-sized buffer of the thread's, so a batch is still one
+ * atomic write of whole lines, and written out when the worker finds
+ * no request waiting (fpg_log_flush, before it would sleep), when the
+ * next line would not fit, when the oldest has waited a second, before
+ * any other line of the thread, when the worker ends, and when the
+ * process crashes (a fatal signal: fpg_log_crash_guard).  So an idle
+ * responder's lines appear at once, a busy one writes one line in ~20,
+ * and only SIGKILL can lose the lines of the last batch.
  */
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +30,192 @@ int	fpg_log_level = FPG_LOG_INFO;
 static char			 log_name[65] = "fastpg";
 static int			 log_json;	/* LOG_FORMAT=json */
 static __thread const char	*log_id;	/* the thread's request */
+
+#define BATCH_MAX	PIPE_BUF	/* bytes of a batch: one atomic write */
+#define BATCH_AGE_S	1		/* seconds a line may wait */
+#define BATCHES_MAX	1024		/* threads with a batch (POOL_SIZE) */
+
+/* A thread's batch; state says who may touch it. */
+struct batch {
+	char	 b[BATCH_MAX];
+	size_t	 n;
+	time_t	 first;		/* when its oldest line was made */
+	int	 state;		/* 0 free, 1 its thread's, 2 the crash's */
+};
+
+static struct batch	*batches[BATCHES_MAX];	/* never freed */
+static int		 nbatches;
+static __thread struct batch	*my_batch;
+
+/* Writes all n bytes of p to stderr (retried on EINTR and short writes). */
+static void
+put_all(const char *p, size_t n)
+{
+	ssize_t	 w;
+
+	while (n > 0) {
+		if ((w = write(STDERR_FILENO, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Takes b for its thread: 0 when the crash handler has it. */
+static int
+batch_take(struct batch *b)
+{
+	int	 free_ = 0;
+
+	return __atomic_compare_exchange_n(&b->state, &free_, 1, 0,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void
+batch_give(struct batch *b)
+{
+	__atomic_store_n(&b->state, 0, __ATOMIC_RELEASE);
+}
+
+/* Writes out the batch (taken). */
+static void
+batch_out(struct batch *b)
+{
+	if (b->n > 0)
+		put_all(b->b, b->n);
+	b->n = 0;
+}
+
+/*
+ * A line: into the thread's batch if it keeps one (now: the line's
+ * time), else written at once.
+ */
+static void
+sink(const char *line, size_t len, time_t now)
+{
+	struct batch	*b = my_batch;
+
+	if (b == NULL || len > BATCH_MAX || !batch_take(b)) {
+		put_all(line, len);
+		return;
+	}
+	if (b->n + len > BATCH_MAX || (b->n > 0 && now - b->first >=
+	    BATCH_AGE_S))
+		batch_out(b);
+	if (b->n == 0)
+		b->first = now;
+	memcpy(b->b + b->n, line, len);
+	b->n += len;
+	batch_give(b);
+}
+
+/*
+ * From now on the calling thread's access lines are batched (a worker:
+ * it calls fpg_log_flush before it would wait).  0, or -1 when no
+ * batch could be had (its lines are written one by one).
+ */
+int
+fpg_log_batch(void)
+{
+	struct batch	*b;
+	int		 i;
+
+	if (my_batch != NULL)
+		return 0;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return -1;
+	if ((i = __atomic_fetch_add(&nbatches, 1, __ATOMIC_RELAXED)) >=
+	    BATCHES_MAX) {
+		free(b);
+		return -1;
+	}
+	__atomic_store_n(&batches[i], b, __ATOMIC_RELEASE);
+	my_batch = b;
+	return 0;
+}
+
+/* Whether the calling thread holds lines not written yet. */
+int
+fpg_log_pending(void)
+{
+	return my_batch != NULL && my_batch->n > 0;
+}
+
+/* Writes out the calling thread's batch. */
+void
+fpg_log_flush(void)
+{
+	struct batch	*b = my_batch;
+
+	if (b == NULL || b->n == 0 || !batch_take(b))
+		return;
+	batch_out(b);
+	batch_give(b);
+}
+
+static struct sigaction	 crash_old[NSIG];
+
+/*
+ * A fatal signal: every thread's batch written out (a batch its thread
+ * is filling is waited for, briefly), then the signal goes where it
+ * went before: a fault returns to fault again, a signal sent is sent
+ * again.  Only async-signal-safe calls.
+ */
+static void
+on_crash(int sig, siginfo_t *si, void *uc)
+{
+	struct batch	*b;
+	int		 i, n, free_, tries, e = errno;
+
+	(void)uc;
+	n = __atomic_load_n(&nbatches, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n && i < BATCHES_MAX; i++) {
+		if ((b = __atomic_load_n(&batches[i], __ATOMIC_ACQUIRE)) ==
+		    NULL)
+			continue;
+		for (tries = 0; tries < 1000; tries++) {
+			free_ = 0;
+			if (__atomic_compare_exchange_n(&b->state, &free_, 2,
+			    0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				break;
+			if (free_ == 2)
+				break;	/* a second fatal signal */
+			sched_yield();
+		}
+		if (free_ == 0 && b->n > 0) {
+			put_all(b->b, b->n);
+			b->n = 0;
+		}
+	}
+	sigaction(sig, &crash_old[sig], NULL);
+	if (si == NULL || si->si_code <= 0)
+		raise(sig);
+	errno = e;
+}
+
+/*
+ * On SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT, the batches are
+ * written out before the process dies (the handlers found, a
+ * sanitizer's say, still run after).  Called once, at start.
+ */
+void
+fpg_log_crash_guard(void)
+{
+	static const int	 sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+	    SIGABRT };
+	struct sigaction	 sa;
+	size_t			 i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_crash;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, &crash_old[sigs[i]]);
+}
 
 /*
  * The resource's name on every line, the level let through, and the
@@ -175,6 +376,7 @@ fpg_log(enum fpg_log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fpg_log_flush();	/* the thread's lines stay in order */
 	if (log_json)
 		emit_json(levels[lvl], msg);
 	else
@@ -226,7 +428,7 @@ access_json(const struct fpg_access *a)
 	    a->us, a->db_us, a->parse_us, a->validate_us);
 	p = put_json(p, 80, a->remote ? a->remote : "");
 	p = stpcpy(p, "}\n");
-	(void)!write(STDERR_FILENO, line, (size_t)(p - line));
+	sink(line, (size_t)(p - line), time(NULL));
 }
 
 /*
@@ -301,7 +503,7 @@ fpg_log_access(const struct fpg_access *a)
 		p = stpcpy(p, trace);
 	}
 	*p++ = '\n';
-	(void)!write(STDERR_FILENO, line, (size_t)(p - line));
+	sink(line, (size_t)(p - line), ts.tv_sec);
 }
 
 const char *

@@ -210,13 +210,8 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 		    sizeof(err));
 	}
 
-	/* Ours before FCGX_Init, which takes TERM only if it is default. */
 	fpg_serve_signals();
-	if (FCGX_Init() != 0) {
-		fprintf(stderr, "%s: FCGX_Init failed\n", res->name);
-		rc = 1;
-		goto out;
-	}
+	fpg_log_crash_guard();
 
 	lf = getenv("LISTEN_FDS");
 	lp = getenv("LISTEN_PID");
@@ -228,7 +223,7 @@ fpg_main(const struct fpg_resource *res, int argc, char *argv[])
 	} else if (lf != NULL && strcmp(lf, "1") == 0 && lp != NULL &&
 	    atol(lp) == (long)getpid())
 		fd = 3;
-	else if (FCGX_IsCGI()) {
+	else if (!fpg_fd_listening(0)) {
 		if (getenv("GATEWAY_INTERFACE") == NULL &&
 		    getenv("REQUEST_METHOD") == NULL) {
 			usage(stderr, res->name);

@@ -389,6 +389,7 @@ keep_out(struct worker *w, int *was)
 	*was = 1;
 	if (__atomic_load_n(&nbroken, __ATOMIC_RELAXED) >= nworkers)
 		return 0;
+	fpg_log_flush();
 	wait = (w->db.next_try - fpg_now_us()) / 1000;
 	if (wait > 0) {
 		p.fd = wake[0];
@@ -411,6 +412,7 @@ work(void *arg)
 
 	if (!w->db.lazy)
 		fpg_db_connect(&w->db);
+	(void)fpg_log_batch();
 	for (;;) {
 		if (stopping && drain(w))
 			break;
@@ -421,7 +423,12 @@ work(void *arg)
 		if (!stopping && (rt = fpg_replica_tend(&w->rdb)) >= 0 &&
 		    (tmo < 0 || rt < tmo))
 			tmo = rt;
-		n = epoll_wait(ep, &ev, 1, tmo);
+		/* The access lines go out when no request is waiting. */
+		if (!fpg_log_pending() ||
+		    (n = epoll_wait(ep, &ev, 1, 0)) == 0) {
+			fpg_log_flush();
+			n = epoll_wait(ep, &ev, 1, tmo);
+		}
 		if (n < 0 && errno != EINTR) {
 			fpg_log(FPG_LOG_ERROR, "epoll_wait: %s",
 			    strerror(errno));
@@ -460,6 +467,7 @@ work(void *arg)
 		__atomic_sub_fetch(&nbroken, 1, __ATOMIC_RELAXED);
 		fpg_metrics_db(0, -1);
 	}
+	fpg_log_flush();
 	fpg_token_cache_clear();
 	fpg_db_close(&w->db);
 	fpg_db_close(&w->rdb);
@@ -486,6 +494,22 @@ serve_set(void)
 	ev.events = EPOLLIN;
 	ev.data.ptr = wake;
 	return epoll_ctl(ep, EPOLL_CTL_ADD, wake[0], &ev);
+}
+
+/*
+ * Whether fd is a socket that listens, as a web server or spawn-fcgi
+ * leaves FastCGI's fd 0; anything else there (a pipe, a terminal, a
+ * connected socket) means CGI.  The FastCGI spec's own test.
+ */
+int
+fpg_fd_listening(int fd)
+{
+	struct sockaddr_storage	sa;
+	socklen_t		len = sizeof(sa);
+
+	errno = 0;
+	return getpeername(fd, (struct sockaddr *)&sa, &len) == -1 &&
+	    errno == ENOTCONN;
 }
 
 /* Stop signals: SIGTERM, SIGINT, SIGUSR1, SIGHUP; SIGPIPE ignored. */

@@ -50,7 +50,7 @@ mkdir -p "$out" bench/results
 pg_inc=$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 ${CC:-cc} -O2 -std=c99 -D_DEFAULT_SOURCE -Wall -Wextra -o "$out/bench" \
     bench/validate/bench.c -Ilib -I"$pg_inc" build/lib/libfastpg.a \
-    -lfcgi -lpq -ljansson -lpcre2-8 -lpthread
+    -lpq -ljansson -lpcre2-8 -lcrypto -lpthread
 node bench/validate/gen-instances.js "$out" "$N"
 
 # --- run -------------------------------------------------------------------

@@ -456,7 +456,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "%.*s\n", (int)outlen, out);
 	st = check_response(out, outlen, r.method, r.id);
 	/* The client's request id when sane, else 32 hex digits. */
-	rid = FCGX_GetParam("HTTP_X_REQUEST_ID", envp);
+	rid = fpg_env_get(envp, "HTTP_X_REQUEST_ID");
 	if (rid != NULL && *rid != '\0' && strlen(rid) <= FPG_ID_MAX &&
 	    strspn(rid, idchars) == strlen(rid)) {
 		if (strcmp(r.id, rid) != 0)

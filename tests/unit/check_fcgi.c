@@ -7,10 +7,12 @@
  * server, a second BEGIN_REQUEST of the same id, odd parameter names.
  */
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -576,6 +578,47 @@ START_TEST(t_odd_names)
 }
 END_TEST
 
+/* A parameter by name: the first of its name, never a longer name's. */
+START_TEST(t_env_get)
+{
+	static char	 e0[] = "HTTP_X_ID_LONG=no", e1[] = "HTTP_X=",
+			 e2[] = "HTTP_X_ID=a", e3[] = "HTTP_X_ID=b",
+			 e4[] = "NOEQUALS";
+	char		*env[] = { e0, e1, e2, e3, e4, NULL };
+
+	ck_assert_str_eq(fpg_env_get(env, "HTTP_X_ID"), "a");
+	ck_assert_str_eq(fpg_env_get(env, "HTTP_X"), "");
+	ck_assert_ptr_null(fpg_env_get(env, "HTTP"));
+	ck_assert_ptr_null(fpg_env_get(env, "NOEQUALS"));
+	ck_assert_ptr_null(fpg_env_get(NULL, "HTTP_X"));
+}
+END_TEST
+
+/* FastCGI or CGI: only a listening socket on fd 0 means FastCGI. */
+START_TEST(t_fd_listening)
+{
+	struct sockaddr_un	 sa = { .sun_family = AF_UNIX };
+	int			 p[2], l;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(fpg_fd_listening(p[0]), 0);
+	close(p[0]);
+	close(p[1]);
+	/* sv: a connected pair, as CGI over a socket would have */
+	ck_assert_int_eq(fpg_fd_listening(sv[0]), 0);
+	ck_assert_int_ge(l = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/check_fcgi.%ld",
+	    (long)getpid());
+	unlink(sa.sun_path);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(l, 1), 0);
+	ck_assert_int_eq(fpg_fd_listening(l), 1);
+	close(l);
+	unlink(sa.sun_path);
+	ck_assert_int_eq(fpg_fd_listening(-1), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -599,6 +642,8 @@ main(void)
 	tcase_add_test(tc, t_slow_peer);
 	tcase_add_test(tc, t_same_id);
 	tcase_add_test(tc, t_odd_names);
+	tcase_add_test(tc, t_env_get);
+	tcase_add_test(tc, t_fd_listening);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

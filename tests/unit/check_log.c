@@ -2,7 +2,14 @@
  * check_log.c -- unit tests for lib/log.c: fpg_escape, and fpg_log's
  * lines on stderr (level, resource name, the request's id).
  */
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +304,176 @@ START_TEST(t_log_json)
 }
 END_TEST
 
+/* stderr to a packet-mode pipe: every read returns one write(2). */
+struct packets {
+	int	 p[2];
+	int	 saved;
+};
+
+static void
+packets_begin(struct packets *k)
+{
+	ck_assert_int_eq(pipe2(k->p, O_DIRECT | O_NONBLOCK), 0);
+	ck_assert_int_ge(k->saved = dup(STDERR_FILENO), 0);
+	ck_assert_int_ge(dup2(k->p[1], STDERR_FILENO), 0);
+}
+
+/* The next write's bytes (NUL-terminated), or 0 when none is there. */
+static ssize_t
+packet(struct packets *k, char *out, size_t sz)
+{
+	ssize_t	 n = read(k->p[0], out, sz - 1);
+
+	out[n > 0 ? n : 0] = '\0';
+	return n > 0 ? n : 0;
+}
+
+static void
+packets_end(struct packets *k)
+{
+	ck_assert_int_ge(dup2(k->saved, STDERR_FILENO), 0);
+	close(k->saved);
+	close(k->p[0]);
+	close(k->p[1]);
+}
+
+static void
+access_line(int i)
+{
+	char			 id[16];
+	struct fpg_access	 a = { .method = "GET", .path = "/items/1",
+	    .id = id, .status = 200, .bytes = 12, .us = 3 };
+
+	snprintf(id, sizeof(id), "n%03d", i);
+	fpg_log_access(&a);
+}
+
+static int
+count(const char *s, const char *what)
+{
+	int	 n = 0;
+
+	for (; (s = strstr(s, what)) != NULL; s++)
+		n++;
+	return n;
+}
+
+/* A worker's thread: its access lines batched, each batch one write. */
+static void *
+batched(void *arg)
+{
+	struct packets	*k = arg;
+	char		 buf[65536];
+	ssize_t		 n;
+	int		 i, lines = 0;
+
+	ck_assert_int_eq(fpg_log_batch(), 0);
+	access_line(0);
+	access_line(1);
+	ck_assert_int_eq(fpg_log_pending(), 1);
+	ck_assert_int_eq(packet(k, buf, sizeof(buf)), 0);	/* held */
+	fpg_log_flush();
+	ck_assert_int_eq(fpg_log_pending(), 0);
+	packet(k, buf, sizeof(buf));
+	ck_assert_int_eq(count(buf, " access "), 2);
+	ck_assert_ptr_nonnull(strstr(strstr(buf, "id=n000"), "id=n001"));
+
+	/* another line of the thread goes out after those held */
+	access_line(2);
+	fpg_log(FPG_LOG_WARN, "after");
+	packet(k, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "id=n002"));
+	ck_assert_int_eq(packet(k, buf, sizeof(buf)) > 0, 1);
+	ck_assert_ptr_nonnull(strstr(buf, "] after"));
+
+	/* a full batch goes out on its own, whole lines, <= PIPE_BUF */
+	for (i = 0; i < 100; i++)
+		access_line(i);
+	while ((n = packet(k, buf, sizeof(buf))) > 0) {
+		ck_assert_int_le(n, PIPE_BUF);
+		ck_assert_int_eq(buf[n - 1], '\n');
+		lines += count(buf, " access ");
+	}
+	ck_assert_int_gt(lines, 0);
+	ck_assert_int_lt(lines, 100);
+	fpg_log_flush();
+	while ((n = packet(k, buf, sizeof(buf))) > 0)
+		lines += count(buf, " access ");
+	ck_assert_int_eq(lines, 100);
+	return NULL;
+}
+
+START_TEST(t_batch)
+{
+	struct packets	 k;
+	pthread_t	 th;
+
+	packets_begin(&k);
+	ck_assert_int_eq(pthread_create(&th, NULL, batched, &k), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	packets_end(&k);
+}
+END_TEST
+
+/*
+ * A process that crashes with access lines held still writes them:
+ * a fault (SIGSEGV) and an abort(), each in a child whose stderr is a
+ * file, two lines held when it dies.
+ */
+static void
+crash_child(int how, int fd)
+{
+	int *volatile	 nowhere;
+
+	/* a page that may not be written: a fault, not undefined code */
+	nowhere = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	if (nowhere == MAP_FAILED)
+		_exit(5);
+	dup2(fd, STDERR_FILENO);
+	fpg_log_crash_guard();
+	if (fpg_log_batch() != 0)
+		_exit(3);
+	access_line(7);
+	access_line(8);
+	if (!fpg_log_pending())
+		_exit(4);
+	if (how == 0)
+		*nowhere = 1;
+	else
+		abort();
+	_exit(0);
+}
+
+START_TEST(t_crash)
+{
+	char	 path[] = "/tmp/check_log.XXXXXX", buf[4096];
+	int	 fd, how, st;
+	pid_t	 pid;
+	ssize_t	 n;
+
+	for (how = 0; how < 2; how++) {
+		ck_assert_int_ge(fd = mkstemp(path), 0);
+		unlink(path);
+		strcpy(path, "/tmp/check_log.XXXXXX");
+		ck_assert_int_ge(pid = fork(), 0);
+		if (pid == 0)
+			crash_child(how, fd);
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		/* dead by its signal, or by a sanitizer's report */
+		ck_assert(!WIFEXITED(st) || WEXITSTATUS(st) == 1);
+		if (WIFSIGNALED(st))
+			ck_assert_int_eq(WTERMSIG(st), how == 0 ? SIGSEGV :
+			    SIGABRT);
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		close(fd);
+		ck_assert_ptr_nonnull(strstr(buf, "id=n007\n"));
+		ck_assert_ptr_nonnull(strstr(buf, "id=n008\n"));
+	}
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
@@ -317,6 +494,8 @@ log_suite(void)
 	tcase_add_test(tc, t_log_request);
 	tcase_add_test(tc, t_log_init);
 	tcase_add_test(tc, t_log_json);
+	tcase_add_test(tc, t_batch);
+	tcase_add_test(tc, t_crash);
 	suite_add_tcase(s, tc);
 	return s;
 }
