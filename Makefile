@@ -32,6 +32,10 @@ LIB_HDRS := $(wildcard lib/*.h lib/schema/*.h)
 # schemas that several resources refer to, and is none.
 APPS	:= $(patsubst apps/%/main.c,%,$(wildcard apps/*/main.c))
 APP_BINS := $(APPS:%=$(BUILD)/bin/%)
+# apps/<name>/bench-only: built and tested, never installed nor in the
+# API's OpenAPI document (apps/tfb: the TechEmpower test types).
+BENCH_APPS := $(patsubst apps/%/bench-only,%,$(wildcard apps/*/bench-only))
+DEPLOY_BINS := $(filter-out $(BENCH_APPS:%=$(BUILD)/bin/%),$(APP_BINS))
 TOOLS	:= $(BUILD)/bin/fastpg-validate $(BUILD)/bin/fastpg-openapi \
 	   $(BUILD)/bin/fastpg-bundle
 UNIT_SRCS := $(wildcard tests/unit/check_*.c)
@@ -118,8 +122,8 @@ $(BUILD)/bin/fastpg-bundle: tools/fastpg-bundle.c
 # One OpenAPI document for every resource: build/openapi.json.
 openapi: all
 	@mkdir -p $(BUILD)/openapi
-	@for b in $(APP_BINS); do $$b --openapi > $(BUILD)/openapi/$${b##*/}.json || exit 1; done
-	$(BUILD)/bin/fastpg-openapi -t fastpg $(APP_BINS:$(BUILD)/bin/%=$(BUILD)/openapi/%.json) > $(BUILD)/openapi.json
+	@for b in $(DEPLOY_BINS); do $$b --openapi > $(BUILD)/openapi/$${b##*/}.json || exit 1; done
+	$(BUILD)/bin/fastpg-openapi -t fastpg $(DEPLOY_BINS:$(BUILD)/bin/%=$(BUILD)/openapi/%.json) > $(BUILD)/openapi.json
 	@echo "openapi: $(BUILD)/openapi.json"
 
 # Unit tests link the static library so they can reach private functions.
@@ -215,7 +219,7 @@ install:
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' lib/fastpg.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/fastpg.pc
 	install -m 0755 $(TOOLS:$(BUILD)/%=$(INST)/%) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0755 $(APP_BINS:$(BUILD)/%=$(INST)/%) $(DESTDIR)$(PREFIX)/libexec/fastpg/
+	install -m 0755 $(DEPLOY_BINS:$(BUILD)/%=$(INST)/%) $(DESTDIR)$(PREFIX)/libexec/fastpg/
 	if ls man/*.[0-9] >/dev/null 2>&1; then for m in man/*.[0-9]; do \
 	    s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
 	    install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done; fi

@@ -107,7 +107,7 @@ cp -a build/bin/tfb "$SNAP/bin/"
 : >"$B/rows.jsonl"
 
 say "starting PostgreSQL, tfb and nginx (deploy/local.sh up $W)"
-POOL_SIZE=$POOL bash deploy/local.sh up "$W" --port "$PORT" --bin "$SNAP/bin" \
+FASTPG_BENCH_APPS=1 POOL_SIZE=$POOL bash deploy/local.sh up "$W" --port "$PORT" --bin "$SNAP/bin" \
     --procs "$PROCS" >/dev/null 2>"$B/local.log" ||
     { cat "$B/local.log" >&2; die "local.sh up failed"; }
 wait_http "$PORT" /tfb/json || die "fastpg did not answer, see $W/log"

@@ -6,7 +6,7 @@
 #
 #   local.sh run                   make run: up in var/, wait for Ctrl-C
 #                                  (PGBOUNCER=1, REPLICA=1: --pgbouncer,
-#                                  --replica)
+#                                  --replica; TFB=1: apps/tfb too)
 #   local.sh stop                  make stop: down in var/
 #   local.sh up DIR [options]      start everything in DIR
 #   local.sh down DIR              stop what runs in DIR
@@ -109,12 +109,15 @@ pg_up() {
 	fi
 }
 
-# The resources: binaries in $1 that have an apps/<name>/main.c.
+# The resources: binaries in $1 that have an apps/<name>/main.c (not
+# one marked apps/<name>/bench-only, unless FASTPG_BENCH_APPS=1).
 resources() {
 	local b name
 	for b in "$1"/*; do
 		name=${b##*/}
-		if [ -x "$b" ] && [ -f "$top/apps/$name/main.c" ]; then
+		if [ -x "$b" ] && [ -f "$top/apps/$name/main.c" ] &&
+		    { [ ! -f "$top/apps/$name/bench-only" ] ||
+		    [ "${FASTPG_BENCH_APPS:-0}" = 1 ]; }; then
 			echo "$name"
 		fi
 	done
@@ -646,7 +649,9 @@ run)
 	fi
 	export FASTPG_ADMIN_PASSWORD
 	# make run PGBOUNCER=1: through PgBouncer (transaction pooling);
-	# REPLICA=1: reads on a streaming replica.
+	# REPLICA=1: reads on a streaming replica; TFB=1: the benchmark's
+	# resource too (apps/tfb, bench-only).
+	[ "${TFB:-0}" = 1 ] && export FASTPG_BENCH_APPS=1
 	up "$dir" --port "${PORT:-8080}" --demo \
 	    $([ "${PGBOUNCER:-0}" = 1 ] && echo --pgbouncer) \
 	    $([ "${REPLICA:-0}" = 1 ] && echo --replica)

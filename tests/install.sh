@@ -63,6 +63,12 @@ nbin=0
 for b in build/bin/*; do
 	n=${b##*/}
 	if [ -f "apps/$n/main.c" ]; then i=$d/libexec/fastpg/$n; else i=$d/bin/$n; fi
+	if [ -f "apps/$n/bench-only" ]; then
+		# a benchmark (apps/tfb): built, never installed
+		[ -e "$i" ] && fail "${i#$d/}: bench-only, installed" ||
+		    ok "${i#$d/}: bench-only, not installed"
+		continue
+	fi
 	nbin=$((nbin + 1))
 	if [ -x "$i" ] && isfile "$i"; then ok "${i#$d/}"; else fail "${i#$d/} missing"; continue; fi
 	rp=$(readelf -d "$i" | grep -E '\((RPATH|RUNPATH)\)')

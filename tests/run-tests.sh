@@ -124,7 +124,7 @@ serve_pass() {
 	port=$(free_port)
 	echo
 	echo "=== server: $server (stack in $tmp, 127.0.0.1:$port)"
-	if FASTPG_PG_TCP=1 FASTPG_TEST_ECHO="$top/tests/integration/echo/echo" \
+	if FASTPG_PG_TCP=1 FASTPG_BENCH_APPS=1 FASTPG_TEST_ECHO="$top/tests/integration/echo/echo" \
 	    READ_MAX_LAG=4s MAX_BODY_SIZE=64k POOL_SIZE=4 LOG_LEVEL=info STATEMENT_TIMEOUT=2s \
 	    FASTPG_WRITE_RATE=100000r/s FASTPG_WRITE_BURST=100000 \
 	    bash "$top/deploy/local.sh" up "$tmp" --server "$web" --port "$port" \
