@@ -8,7 +8,9 @@
  * no request waiting (fpg_log_flush, before it would sleep), when the
  * next line would not fit, when the oldest has waited a second, before
  * any other line of the thread, when the worker ends, and when the
- * process crashes (a fatal signal: fpg_log_crash_guard).  So an idle
+ * process crashes (a fatal signal, or a sanitizer's report:
+ * fpg_log_crash_guard).  The second's age is checked as a line is
+ * added: a line waits at most for the worker's request in progress.  So an idle
  * responder's lines appear at once, a busy one writes one line in ~20,
  * and only SIGKILL can lose the lines of the last batch.
  */
@@ -158,6 +160,9 @@ fpg_log_flush(void)
 
 static struct sigaction	 crash_old[NSIG];
 
+/* The sanitizers' runtime, when linked (weak: NULL otherwise). */
+void	__sanitizer_set_death_callback(void (*)(void)) __attribute__((weak));
+
 /*
  * A fatal signal: every thread's batch written out (a batch its thread
  * is filling is waited for, briefly), then the signal goes where it
@@ -165,12 +170,11 @@ static struct sigaction	 crash_old[NSIG];
  * again.  Only async-signal-safe calls.
  */
 static void
-on_crash(int sig, siginfo_t *si, void *uc)
+flush_all(void)
 {
 	struct batch	*b;
-	int		 i, n, free_, tries, e = errno;
+	int		 i, n, free_, tries;
 
-	(void)uc;
 	n = __atomic_load_n(&nbatches, __ATOMIC_ACQUIRE);
 	for (i = 0; i < n && i < BATCHES_MAX; i++) {
 		if ((b = __atomic_load_n(&batches[i], __ATOMIC_ACQUIRE)) ==
@@ -190,6 +194,15 @@ on_crash(int sig, siginfo_t *si, void *uc)
 			b->n = 0;
 		}
 	}
+}
+
+static void
+on_crash(int sig, siginfo_t *si, void *uc)
+{
+	int	 e = errno;
+
+	(void)uc;
+	flush_all();
 	sigaction(sig, &crash_old[sig], NULL);
 	if (si == NULL || si->si_code <= 0)
 		raise(sig);
@@ -215,6 +228,9 @@ fpg_log_crash_guard(void)
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, &crash_old[sigs[i]]);
+	/* Under ASan/UBSan a report ends the process with _exit(1). */
+	if (__sanitizer_set_death_callback != NULL)
+		__sanitizer_set_death_callback(flush_all);
 }
 
 /*

@@ -36,6 +36,7 @@
 
 #define STACK_SIZE	(1024 * 1024)	/* jansson recurses per nesting */
 #define IDLE_MS		30000		/* overflow connection idle close */
+#define ALTSTACK	(64 * 1024)	/* a worker's signal stack */
 #define CONNS_MAX	1024		/* FastCGI connections per process */
 #define DRAIN_MAX_MS	10000		/* stopping: then close kept connections */
 #define FIRST_MS	2000		/* a new connection's first bytes */
@@ -408,11 +409,22 @@ work(void *arg)
 	struct worker		*w = arg;
 	struct epoll_event	 ev;
 	struct conn		*c;
+	stack_t			 alt;
 	int			 n, tmo, rt, was_broken = 0;
 
 	if (!w->db.lazy)
 		fpg_db_connect(&w->db);
 	(void)fpg_log_batch();
+	/* A stack of its own for the crash handler: a worker's stack
+	 * overflow still writes out the access lines. */
+	memset(&alt, 0, sizeof(alt));
+	if ((alt.ss_sp = malloc(ALTSTACK)) != NULL) {
+		alt.ss_size = ALTSTACK;
+		if (sigaltstack(&alt, NULL) == -1) {
+			free(alt.ss_sp);
+			alt.ss_sp = NULL;
+		}
+	}
 	for (;;) {
 		if (stopping && drain(w))
 			break;
@@ -436,8 +448,10 @@ work(void *arg)
 		}
 		if (n == 0 && !stopping && w->db.lazy)
 			fpg_db_close(&w->db);	/* idle overflow */
-		if (n > 0 && ev.data.ptr == wake && stopping)
+		if (n > 0 && ev.data.ptr == wake && stopping) {
+			fpg_log_flush();	/* the drain's lines too */
 			usleep(10000);	/* the pipe stays readable */
+		}
 		if (n <= 0 || ev.data.ptr == wake)
 			continue;
 		if (ev.data.ptr == &lfd) {
@@ -468,6 +482,11 @@ work(void *arg)
 		fpg_metrics_db(0, -1);
 	}
 	fpg_log_flush();
+	if (alt.ss_sp != NULL) {
+		alt.ss_flags = SS_DISABLE;
+		if (sigaltstack(&alt, NULL) == 0)
+			free(alt.ss_sp);
+	}
 	fpg_token_cache_clear();
 	fpg_db_close(&w->db);
 	fpg_db_close(&w->rdb);

@@ -400,6 +400,15 @@ batched(void *arg)
 	while ((n = packet(k, buf, sizeof(buf))) > 0)
 		lines += count(buf, " access ");
 	ck_assert_int_eq(lines, 100);
+
+	/* a line a second old goes out with the next one */
+	access_line(200);
+	usleep(1100 * 1000);
+	ck_assert_int_eq(packet(k, buf, sizeof(buf)), 0);
+	access_line(201);
+	packet(k, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "id=n200"));
+	fpg_log_flush();
 	return NULL;
 }
 
