@@ -272,6 +272,7 @@ sleep 1
 for h in h1 h2; do
 	for b in "$bin"/*; do
 		[ -f "$top/apps/${b##*/}/main.c" ] || continue
+		[ -f "$top/apps/${b##*/}/bench-only" ] && continue	# not started
 		ns "fpg$id-$h" bash "$top/deploy/rollout.sh" "${b##*/}" "$T/$h" >>"$T/rollout.log" 2>&1 ||
 		    echo "ROLLOUT-FAILED: ${b##*/} on $h" >>"$T/rollout.log"
 	done
