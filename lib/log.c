@@ -10,9 +10,9 @@
  * any other line of the thread, when the worker ends, and when the
  * process crashes (a fatal signal, or a sanitizer's report:
  * fpg_log_crash_guard).  The second's age is checked as a line is
- * added: a line waits at most for the worker's request in progress.  So an idle
- * responder's lines appear at once, a busy one writes one line in ~20,
- * and only SIGKILL can lose the lines of the last batch.
+ * added: a line waits at most for the worker's request in progress.
+ * So an idle responder's lines appear at once, a busy one writes many
+ * in one write(2), and only SIGKILL can lose the lines of a batch.
  */
 #include <errno.h>
 #include <limits.h>
@@ -164,10 +164,9 @@ static struct sigaction	 crash_old[NSIG];
 void	__sanitizer_set_death_callback(void (*)(void)) __attribute__((weak));
 
 /*
- * A fatal signal: every thread's batch written out (a batch its thread
- * is filling is waited for, briefly), then the signal goes where it
- * went before: a fault returns to fault again, a signal sent is sent
- * again.  Only async-signal-safe calls.
+ * Every thread's batch written out, the process about to die (a batch
+ * its thread is filling is waited for, briefly; then the crash keeps
+ * them all).  Only async-signal-safe calls.
  */
 static void
 flush_all(void)
@@ -189,13 +188,13 @@ flush_all(void)
 				break;	/* a second fatal signal */
 			sched_yield();
 		}
-		if (free_ == 0 && b->n > 0) {
-			put_all(b->b, b->n);
-			b->n = 0;
-		}
+		if (free_ == 0)
+			batch_out(b);
 	}
 }
 
+/* A fatal signal: the batches out, then the signal goes where it went
+ * before: a fault returns to fault again, a signal sent is sent again. */
 static void
 on_crash(int sig, siginfo_t *si, void *uc)
 {

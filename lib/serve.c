@@ -516,9 +516,10 @@ serve_set(void)
 }
 
 /*
- * Whether fd is a socket that listens, as a web server or spawn-fcgi
- * leaves FastCGI's fd 0; anything else there (a pipe, a terminal, a
- * connected socket) means CGI.  The FastCGI spec's own test.
+ * Whether fd is a socket without a peer, as the listening socket a web
+ * server or spawn-fcgi leaves on FastCGI's fd 0; anything else there
+ * (a pipe, a terminal, a connected socket) means CGI.  The FastCGI
+ * spec's own test, as libfcgi made it.
  */
 int
 fpg_fd_listening(int fd)
